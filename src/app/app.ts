@@ -1,0 +1,150 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import type { Migration } from "kysely";
+import pino from "pino";
+import type { Logger } from "pino";
+import { loadPolicyFile, PolicyEngine } from "../auth/policy.js";
+import type { Clock } from "../common/clock.js";
+import { systemClock } from "../common/clock.js";
+import type { Config } from "../config/config.js";
+import { publicBaseUrl } from "../config/config.js";
+import type { Database } from "../db/database.js";
+import { migrate, openDatabase } from "../db/database.js";
+import { buildKernel } from "../http/kernel.js";
+import type { ServiceDefinition } from "../http/service.js";
+import type { Identity } from "../services/identity/api/deps.js";
+import type { BootstrapResult } from "../services/identity/bootstrap.js";
+import { bootstrap } from "../services/identity/bootstrap.js";
+import { createIdentity, identityMigrations, identityService } from "../services/identity/index.js";
+
+/**
+ * The composition root: the only place that picks implementations and wires them.
+ * SERVICES below is the one list of what this cloud serves.
+ */
+export interface Cloud {
+  http: FastifyInstance;
+  identity: Identity;
+  database: Database;
+  /** Public base URL, e.g. http://127.0.0.1:5000 */
+  url: string;
+  boot: BootstrapResult;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** PostgreSQL schema to use (tests isolate clouds this way). */
+  schema?: string;
+  /** Skip writing clouds.yaml/openrc. */
+  noFiles?: boolean;
+}
+
+export function databaseUrl(config: Config): string {
+  if (config.database) return config.database;
+  if (config.memory) return ":memory:";
+  mkdirSync(config.dataDir, { recursive: true });
+  return join(config.dataDir, "stackbox.db");
+}
+
+export async function openState(config: Config, schema?: string): Promise<Database> {
+  const opts: Parameters<typeof openDatabase>[0] = { url: databaseUrl(config) };
+  if (schema) opts.schema = schema;
+  const database = await openDatabase(opts);
+  const all: Record<string, Migration> = { ...identityMigrations };
+  await migrate(database.db, all);
+  return database;
+}
+
+export async function startCloud(config: Config, opts: StartOptions = {}): Promise<Cloud> {
+  const logger = opts.logger ?? pino({ level: config.logLevel, redact: ["req.headers.x-auth-token", "req.headers.x-subject-token"] });
+  const clock = opts.clock ?? systemClock;
+  const database = await openState(config, opts.schema);
+  const identity = await createIdentity(database.db, config, clock);
+  const services: ServiceDefinition[] = [identityService(identity)];
+
+  const overrides = config.policyFile ? loadPolicyFile(config.policyFile) : {};
+  const policy = new PolicyEngine([], {
+    enforceScope: config.enforceScope,
+    enforceNewDefaults: config.enforceNewDefaults,
+    overrides,
+  });
+  for (const s of services) policy.register(s.policies);
+
+  let url = publicBaseUrl(config);
+  const http = await buildKernel({
+    services,
+    authenticator: identity.tokens,
+    policy,
+    logger,
+    baseUrl: () => url,
+    bodyLimit: config.identity.maxRequestBodySize,
+  });
+  await http.listen({ host: config.host, port: config.port });
+  const addr = http.server.address();
+  const port = typeof addr === "object" && addr ? addr.port : config.port;
+  url = publicBaseUrl(config, port);
+
+  const boot = await bootstrap(identity, {
+    adminPassword: config.adminPassword,
+    region: config.region,
+    services: services.map((s) => ({ type: s.type, name: s.name, url: `${url}${s.prefix}${s.type === "identity" ? "/v3" : ""}` })),
+  });
+  if (!config.memory && !opts.noFiles) writeClientFiles(config, url, boot);
+
+  return {
+    http,
+    identity,
+    database,
+    url,
+    boot,
+    close: async () => {
+      await http.close();
+      await database.close();
+    },
+  };
+}
+
+/** clouds.yaml and openrc for the admin, written next to the state. */
+function writeClientFiles(config: Config, url: string, boot: BootstrapResult): void {
+  mkdirSync(config.dataDir, { recursive: true });
+  const pw = boot.adminPassword ?? config.adminPassword;
+  if (!pw) return; // existing cloud: files from the first start still hold the password
+  const auth = `${url}/identity/v3`;
+  writeFileSync(
+    join(config.dataDir, "clouds.yaml"),
+    [
+      "clouds:",
+      "  stackbox:",
+      "    auth:",
+      `      auth_url: ${auth}`,
+      "      username: admin",
+      `      password: ${JSON.stringify(pw)}`,
+      "      project_name: admin",
+      "      user_domain_name: Default",
+      "      project_domain_name: Default",
+      `    region_name: ${config.region}`,
+      "    interface: public",
+      "    identity_api_version: 3",
+      "",
+    ].join("\n"),
+    { mode: 0o600 },
+  );
+  writeFileSync(
+    join(config.dataDir, "openrc"),
+    [
+      `export OS_AUTH_URL=${auth}`,
+      "export OS_IDENTITY_API_VERSION=3",
+      "export OS_USERNAME=admin",
+      `export OS_PASSWORD='${pw.replaceAll("'", "'\\''")}'`,
+      "export OS_PROJECT_NAME=admin",
+      "export OS_USER_DOMAIN_NAME=Default",
+      "export OS_PROJECT_DOMAIN_NAME=Default",
+      `export OS_REGION_NAME=${config.region}`,
+      "export OS_INTERFACE=public",
+      "",
+    ].join("\n"),
+    { mode: 0o600 },
+  );
+}

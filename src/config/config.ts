@@ -1,0 +1,169 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+
+/**
+ * Typed configuration. Precedence: defaults < file (stackbox.yaml in the data dir or
+ * --config) < environment (STACKBOX_*) < command-line flags.
+ */
+export interface Config {
+  host: string;
+  port: number;
+  /** Public base URL clients should use; derived from host/port when unset. */
+  publicUrl: string | undefined;
+  dataDir: string;
+  /** postgres://… ; unset = SQLite file in dataDir. */
+  database: string | undefined;
+  memory: boolean;
+  logLevel: string;
+  policyFile: string | undefined;
+  enforceScope: boolean;
+  enforceNewDefaults: boolean;
+  adminPassword: string | undefined;
+  region: string;
+  identity: IdentityConfig;
+}
+
+export interface IdentityConfig {
+  tokenExpiration: number;
+  /** How long an expired token may still be validated with allow_expired. */
+  allowExpiredWindow: number;
+  bcryptRounds: number;
+  maxRequestBodySize: number;
+  lockoutFailureAttempts: number;
+  lockoutDuration: number;
+  uniqueLastPasswordCount: number;
+  passwordExpiresDays: number;
+  minimumPasswordAge: number;
+  passwordRegex: string | undefined;
+  passwordRegexDescription: string | undefined;
+  changePasswordUponFirstUse: boolean;
+  disableUserAccountDaysInactive: number;
+  listLimit: number;
+}
+
+export const defaults: Config = {
+  host: "127.0.0.1",
+  port: 5000,
+  publicUrl: undefined,
+  dataDir: ".stackbox",
+  database: undefined,
+  memory: false,
+  logLevel: "info",
+  policyFile: undefined,
+  enforceScope: false,
+  enforceNewDefaults: false,
+  adminPassword: undefined,
+  region: "RegionOne",
+  identity: {
+    tokenExpiration: 3600,
+    allowExpiredWindow: 172800,
+    bcryptRounds: 12,
+    maxRequestBodySize: 114688,
+    lockoutFailureAttempts: 0,
+    lockoutDuration: 1800,
+    uniqueLastPasswordCount: 0,
+    passwordExpiresDays: 0,
+    minimumPasswordAge: 0,
+    passwordRegex: undefined,
+    passwordRegexDescription: undefined,
+    changePasswordUponFirstUse: false,
+    disableUserAccountDaysInactive: 0,
+    listLimit: 0,
+  },
+};
+
+export type PartialConfig = Partial<Omit<Config, "identity">> & { identity?: Partial<IdentityConfig> };
+
+function merge(base: Config, over: PartialConfig): Config {
+  const out: Config = { ...base, identity: { ...base.identity } };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    if (k === "identity") Object.assign(out.identity, v as Partial<IdentityConfig>);
+    else (out as unknown as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
+const ENV: Record<string, [keyof Config | `identity.${keyof IdentityConfig}`, "s" | "n" | "b"]> = {
+  STACKBOX_HOST: ["host", "s"],
+  STACKBOX_PORT: ["port", "n"],
+  STACKBOX_PUBLIC_URL: ["publicUrl", "s"],
+  STACKBOX_DATA_DIR: ["dataDir", "s"],
+  STACKBOX_DATABASE: ["database", "s"],
+  STACKBOX_LOG_LEVEL: ["logLevel", "s"],
+  STACKBOX_POLICY_FILE: ["policyFile", "s"],
+  STACKBOX_ENFORCE_SCOPE: ["enforceScope", "b"],
+  STACKBOX_ENFORCE_NEW_DEFAULTS: ["enforceNewDefaults", "b"],
+  STACKBOX_ADMIN_PASSWORD: ["adminPassword", "s"],
+  STACKBOX_BCRYPT_ROUNDS: ["identity.bcryptRounds", "n"],
+  STACKBOX_TOKEN_EXPIRATION: ["identity.tokenExpiration", "n"],
+  STACKBOX_LOCKOUT_FAILURE_ATTEMPTS: ["identity.lockoutFailureAttempts", "n"],
+  STACKBOX_LOCKOUT_DURATION: ["identity.lockoutDuration", "n"],
+  STACKBOX_UNIQUE_LAST_PASSWORD_COUNT: ["identity.uniqueLastPasswordCount", "n"],
+  STACKBOX_PASSWORD_EXPIRES_DAYS: ["identity.passwordExpiresDays", "n"],
+  STACKBOX_MINIMUM_PASSWORD_AGE: ["identity.minimumPasswordAge", "n"],
+};
+
+export class ConfigError extends Error {}
+
+function coerce(name: string, raw: string, kind: "s" | "n" | "b"): unknown {
+  if (kind === "s") return raw;
+  if (kind === "n") {
+    const n = Number(raw);
+    if (!Number.isFinite(n)) throw new ConfigError(`${name} must be a number, got "${raw}"`);
+    return n;
+  }
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+export function fromEnv(env: NodeJS.ProcessEnv): PartialConfig {
+  const out: PartialConfig = {};
+  for (const [name, [key, kind]] of Object.entries(ENV)) {
+    const raw = env[name];
+    if (raw === undefined || raw === "") continue;
+    const v = coerce(name, raw, kind);
+    if (key.startsWith("identity.")) {
+      out.identity = { ...out.identity, [key.slice(9)]: v };
+    } else {
+      (out as Record<string, unknown>)[key] = v;
+    }
+  }
+  return out;
+}
+
+export function fromFile(path: string): PartialConfig {
+  const doc: unknown = parseYaml(readFileSync(path, "utf8"));
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== "object" || Array.isArray(doc)) throw new ConfigError(`${path}: not a mapping`);
+  return doc as PartialConfig;
+}
+
+function validate(c: Config): Config {
+  if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) throw new ConfigError(`port ${c.port} is invalid`);
+  if (c.identity.bcryptRounds < 4 || c.identity.bcryptRounds > 31) throw new ConfigError("bcryptRounds must be 4..31");
+  if (c.identity.tokenExpiration <= 0) throw new ConfigError("tokenExpiration must be positive");
+  return c;
+}
+
+/** Resolve the effective configuration from every source. */
+export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; flags?: PartialConfig } = {}): Config {
+  const env = fromEnv(opts.env ?? process.env);
+  const flags = opts.flags ?? {};
+  const dataDir = resolve(flags.dataDir ?? env.dataDir ?? defaults.dataDir);
+  const file = opts.file ?? (existsSync(join(dataDir, "stackbox.yaml")) ? join(dataDir, "stackbox.yaml") : undefined);
+  let c = defaults;
+  if (file) c = merge(c, fromFile(file));
+  c = merge(c, env);
+  c = merge(c, flags);
+  c.dataDir = resolve(c.dataDir);
+  return validate(c);
+}
+
+export function publicBaseUrl(c: Config, boundPort?: number): string {
+  if (c.publicUrl) return c.publicUrl.replace(/\/+$/, "");
+  const host = c.host === "0.0.0.0" || c.host === "::" ? "127.0.0.1" : c.host;
+  return `http://${host}:${boundPort ?? c.port}`;
+}

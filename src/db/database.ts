@@ -1,0 +1,91 @@
+import SQLite from "better-sqlite3";
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from "kysely";
+import type { Migration, MigrationProvider, Transaction } from "kysely";
+import pg from "pg";
+
+/**
+ * The one database handle. Tables use portable types so one Kysely store serves SQLite and
+ * PostgreSQL: ids and timestamps are text (ISO 8601 sorts correctly), booleans are integers
+ * 0/1, JSON documents are text.
+ */
+// Each service narrows this to its own table interface; the root knows no service's tables.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyDB = Kysely<any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyTrx = Transaction<any>;
+
+export interface DatabaseOptions {
+  /** "postgres://…" or a SQLite file path or ":memory:". */
+  url: string;
+  /** PostgreSQL schema to live in (tests give each cloud its own). */
+  schema?: string;
+}
+
+export interface Database {
+  db: AnyDB;
+  dialect: "sqlite" | "postgres";
+  close(): Promise<void>;
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
+}
+
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  if (isPostgresUrl(opts.url)) {
+    const poolConfig: pg.PoolConfig = { connectionString: opts.url, max: 10 };
+    if (opts.schema) {
+      const admin = new pg.Client({ connectionString: opts.url });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE SCHEMA IF NOT EXISTS "${opts.schema.replaceAll('"', "")}"`);
+      } finally {
+        await admin.end();
+      }
+      poolConfig.options = `-c search_path=${opts.schema}`;
+    }
+    const pool = new pg.Pool(poolConfig);
+    // A pooled connection that dies must not crash the process; the next query reconnects.
+    pool.on("error", () => undefined);
+    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) }) as AnyDB;
+    return { db, dialect: "postgres", close: () => db.destroy() };
+  }
+  const file = new SQLite(opts.url);
+  file.pragma("journal_mode = WAL");
+  // FULL: a commit is on disk before we acknowledge it (kill -9 and power loss alike).
+  file.pragma("synchronous = FULL");
+  file.pragma("foreign_keys = ON");
+  file.pragma("busy_timeout = 5000");
+  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: file }) }) as AnyDB;
+  return { db, dialect: "sqlite", close: () => db.destroy() };
+}
+
+/** Run every service's forward-only migrations, in name order, recording them in one table. */
+export async function migrate(db: AnyDB, migrations: Record<string, Migration>): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations };
+  const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error");
+    throw new Error(`migration ${failed?.migrationName ?? "?"} failed: ${String(error)}`, { cause: error });
+  }
+}
+
+/** True when a write failed on a unique or primary-key constraint (both dialects). */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: unknown } | null;
+  const code = typeof e?.code === "string" ? e.code : "";
+  return code === "23505" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
+}
+
+/** True when a write failed on a foreign key. */
+export function isForeignKeyViolation(err: unknown): boolean {
+  const e = err as { code?: unknown } | null;
+  const code = typeof e?.code === "string" ? e.code : "";
+  return code === "23503" || code === "SQLITE_CONSTRAINT_FOREIGNKEY";
+}
+
+export const bool = (b: boolean): number => (b ? 1 : 0);
+export const isTrue = (v: unknown): boolean => v === 1 || v === true || v === "1";
+
+export { sql };

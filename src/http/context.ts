@@ -1,0 +1,118 @@
+import type { TSchema } from "@sinclair/typebox";
+import type { Credentials, PolicyEngine, Scope } from "../auth/policy.js";
+import { flattenTarget } from "../auth/policy.js";
+import { Unauthorized } from "../common/errors.js";
+import type { Microversion } from "./microversion.js";
+
+/** The authenticated caller, built by the identity service from a validated token. */
+export interface AuthContext {
+  tokenId: string;
+  userId: string;
+  userName: string;
+  userDomainId: string;
+  userDomainName: string;
+  projectId?: string;
+  projectName?: string;
+  projectDomainId?: string;
+  projectDomainName?: string;
+  domainId?: string;
+  domainName?: string;
+  system: boolean;
+  scope: Scope | undefined;
+  roles: ReadonlyArray<{ id: string; name: string }>;
+  methods: readonly string[];
+  auditIds: readonly string[];
+  issuedAt: Date;
+  expiresAt: Date;
+  isAdminProject: boolean;
+  trustId?: string;
+  trustorId?: string;
+  trusteeId?: string;
+  appCredId?: string;
+  /** Access rules of an application credential, when the token came from one. */
+  accessRules?: ReadonlyArray<{ service: string; path: string; method: string }>;
+  /** oslo.policy creds derived from the fields above. */
+  creds: Credentials;
+}
+
+/** Resolves an X-Auth-Token into its caller, or throws Unauthorized/NotFound. */
+export interface TokenAuthenticator {
+  authenticate(tokenId: string): Promise<AuthContext>;
+}
+
+export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export interface Reply {
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface Route {
+  method: HttpMethod;
+  /** Relative to the service prefix, fastify syntax (`/v3/projects/:project_id`). */
+  path: string;
+  /** api-ref operation name (createProject). */
+  operation: string;
+  /** The policy rule the handler enforces (documentation and persona tests). */
+  policy?: string;
+  /** token (default): X-Auth-Token required; none: anonymous; optional: used when sent. */
+  auth?: "token" | "none" | "optional";
+  body?: TSchema;
+  query?: TSchema;
+  minVersion?: string;
+  maxVersion?: string;
+  handler(ctx: RequestContext): Promise<Reply>;
+}
+
+export class RequestContext {
+  auth: AuthContext | undefined;
+  version: Microversion | undefined;
+  constructor(
+    readonly requestId: string,
+    readonly method: string,
+    readonly url: string,
+    readonly params: Record<string, string>,
+    readonly query: Record<string, string | string[] | undefined>,
+    readonly body: unknown,
+    readonly headers: Record<string, string | string[] | undefined>,
+    /** Public base URL of the cloud, e.g. http://127.0.0.1:5000 */
+    readonly baseUrl: string,
+    /** Base URL of this service, e.g. http://127.0.0.1:5000/identity */
+    readonly serviceUrl: string,
+    private readonly policy: PolicyEngine,
+    private readonly wwwAuthenticate: string,
+  ) {}
+
+  /** The caller; routes with auth "token" always have one. */
+  get caller(): AuthContext {
+    if (!this.auth) throw new Unauthorized(undefined, { "WWW-Authenticate": this.wwwAuthenticate });
+    return this.auth;
+  }
+
+  header(name: string): string | undefined {
+    const v = this.headers[name.toLowerCase()];
+    return Array.isArray(v) ? v[0] : v;
+  }
+
+  /** A single query parameter (the first when repeated). */
+  q(name: string): string | undefined {
+    const v = this.query[name];
+    return Array.isArray(v) ? v[0] : v;
+  }
+
+  /** Enforce a policy rule against a nested target (flattened as oslo does). */
+  enforce(rule: string, target: Record<string, unknown> = {}): void {
+    const caller = this.caller;
+    this.policy.enforce(rule, flattenTarget(target), caller.creds, caller.scope);
+  }
+
+  /** Check without throwing (for list filtering). */
+  allowed(rule: string, target: Record<string, unknown> = {}): boolean {
+    const caller = this.caller;
+    return (
+      this.policy.scopeAllowed(rule, caller.scope) &&
+      this.policy.check(rule, flattenTarget(target), caller.creds)
+    );
+  }
+}

@@ -1,0 +1,217 @@
+import { Ajv } from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
+import Fastify, { LogController } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import type { PolicyEngine } from "../auth/policy.js";
+import { BadRequest, CloudError, InternalError, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType } from "../common/errors.js";
+import { uuid } from "../common/ids.js";
+import { RequestContext } from "./context.js";
+import type { Route, TokenAuthenticator } from "./context.js";
+import { negotiate, versionHeaders } from "./microversion.js";
+import type { ServiceDefinition } from "./service.js";
+
+export interface KernelOptions {
+  services: readonly ServiceDefinition[];
+  authenticator: TokenAuthenticator;
+  policy: PolicyEngine;
+  logger: Logger;
+  /** Public base URL; a function because the port is known only after listen(). */
+  baseUrl: () => string;
+  bodyLimit: number;
+}
+
+const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false, useDefaults: false });
+
+/** Keystone words schema failures as "Invalid input for field 'x': …"; we do the same. */
+function describe(err: ErrorObject): string {
+  const path = err.instancePath.replace(/^\//, "").replaceAll("/", ".");
+  let msg = err.message ?? "is invalid";
+  if (err.keyword === "additionalProperties") {
+    msg = `Additional properties are not allowed ('${String(err.params["additionalProperty"])}' was unexpected)`;
+  } else if (err.keyword === "required") {
+    msg = `'${String(err.params["missingProperty"])}' is a required property`;
+  } else if (err.keyword === "minLength") {
+    msg = `is too short`;
+  } else if (err.keyword === "maxLength") {
+    msg = `is too long`;
+  }
+  return path ? `Invalid input for field '${path}': ${msg}` : msg;
+}
+
+function validator(schema: unknown): ValidateFunction | undefined {
+  return schema === undefined ? undefined : ajv.compile(schema as object);
+}
+
+function validate(fn: ValidateFunction | undefined, value: unknown, what: string): void {
+  if (!fn) return;
+  if (!fn(value)) {
+    const e = fn.errors?.[0];
+    throw new BadRequest(e ? describe(e) : `Invalid ${what}.`);
+  }
+}
+
+/** Map fastify's own errors (parser, body size, media type) to CloudErrors. */
+function toCloudError(err: unknown): CloudError | undefined {
+  if (err instanceof CloudError) return err;
+  const e = err as { code?: string; statusCode?: number; message?: string };
+  switch (e.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new PayloadTooLarge("Request is too large.");
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return new UnsupportedMediaType(`Unsupported media type.`);
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+      return new BadRequest("Malformed JSON in request body.");
+  }
+  if (typeof e.statusCode === "number" && e.statusCode >= 400 && e.statusCode < 500) {
+    return new CloudError(e.statusCode, e.message ?? "Bad request.");
+  }
+  return undefined;
+}
+
+export async function buildKernel(opts: KernelOptions): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    bodyLimit: opts.bodyLimit,
+    // Our own access log (onResponse below) replaces fastify's, which would log headers.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => `req-${uuid()}`,
+    routerOptions: { maxParamLength: 1000, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    return503OnClosing: true,
+  });
+
+  // JSON bodies: an empty body is "no body" (DELETE/POST without payload), anything else
+  // must parse; clients that omit the content type still get their JSON read.
+  app.removeAllContentTypeParsers();
+  const parseJson = (_req: FastifyRequest, body: string | Buffer, done: (err: Error | null, v?: unknown) => void): void => {
+    const text = typeof body === "string" ? body : body.toString("utf8");
+    if (text.trim() === "") return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new BadRequest("Malformed JSON in request body."));
+    }
+  };
+  app.addContentTypeParser("application/json", { parseAs: "string" }, parseJson);
+  app.addContentTypeParser("*", { parseAs: "buffer" }, parseJson);
+
+  app.addHook("onResponse", async (req, reply) => {
+    // Access log: path only (query strings and bodies may carry secrets), never headers.
+    opts.logger.info(
+      { reqId: req.id, method: req.method, path: req.url.split("?")[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      "request",
+    );
+  });
+
+  app.get("/", async (_req, reply) => {
+    const base = opts.baseUrl();
+    reply.header("x-openstack-request-id", _req.id);
+    return {
+      name: "stackbox",
+      services: opts.services.map((s) => ({ name: s.name, type: s.type, url: `${base}${s.prefix}` })),
+    };
+  });
+
+  for (const svc of opts.services) {
+    await app.register(
+      async (scope) => {
+        const ridHeaders = ["x-openstack-request-id", ...(svc.requestIdHeaders ?? [])];
+        const sendError = (err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
+          let ce = toCloudError(err);
+          if (!ce) {
+            req.log.error({ err, reqId: req.id }, "unexpected error");
+            ce = new InternalError();
+          }
+          const { body, headers } = svc.faults(ce, req.id);
+          for (const h of ridHeaders) reply.header(h, req.id);
+          for (const [k, v] of Object.entries({ ...ce.headers, ...headers })) reply.header(k, v);
+          return reply.code(ce.status).type("application/json").send(body);
+        };
+        scope.setErrorHandler((err, req, reply) => sendError(err, req, reply));
+        scope.setNotFoundHandler((req, reply) => {
+          // A known path with another method is 405, as the real services answer.
+          const path = req.url.split("?")[0] ?? "";
+          const known = ["GET", "POST", "PUT", "PATCH", "DELETE"].some(
+            (m) => m !== req.method && scope.hasRoute({ method: m as "GET", url: path }),
+          );
+          sendError(known ? new MethodNotAllowed() : new NotFound("The resource could not be found."), req, reply);
+        });
+        // Explicit HEAD routes first, so GET's implicit HEAD does not claim the path.
+        const ordered = [...svc.routes].sort((a, b) => Number(b.method === "HEAD") - Number(a.method === "HEAD"));
+        for (const route of ordered) registerRoute(scope, svc, route, opts, ridHeaders);
+      },
+      { prefix: svc.prefix },
+    );
+  }
+  return app;
+}
+
+function registerRoute(
+  scope: FastifyInstance,
+  svc: ServiceDefinition,
+  route: Route,
+  opts: KernelOptions,
+  ridHeaders: readonly string[],
+): void {
+  const bodyCheck = validator(route.body);
+  const queryCheck = validator(route.query);
+  scope.route({
+    method: route.method,
+    url: route.path,
+    exposeHeadRoute: route.method === "GET",
+    handler: async (req, reply) => {
+      const base = opts.baseUrl();
+      const serviceUrl = `${base}${svc.prefix}`;
+      const www = `Keystone uri="${base}/identity"`;
+      const ctx = new RequestContext(
+        req.id,
+        req.method,
+        req.url,
+        req.params as Record<string, string>,
+        req.query as Record<string, string | string[] | undefined>,
+        req.body,
+        req.headers,
+        base,
+        serviceUrl,
+        opts.policy,
+        www,
+      );
+      let extra: Record<string, string> = {};
+      if (svc.microversions) {
+        ctx.version = negotiate(svc.microversions, req.headers);
+        extra = versionHeaders(svc.microversions, ctx.version);
+        if (!ctx.version.within(route.minVersion, route.maxVersion)) {
+          throw new NotFound("The resource could not be found.");
+        }
+      }
+      const auth = route.auth ?? "token";
+      if (auth !== "none") {
+        const raw = req.headers["x-auth-token"];
+        const token = Array.isArray(raw) ? raw[0] : raw;
+        if (token) {
+          ctx.auth = await opts.authenticator.authenticate(token);
+        } else if (auth === "token") {
+          throw new Unauthorized401(www);
+        }
+      }
+      validate(queryCheck, req.query, "query");
+      if (route.body && req.method !== "GET") {
+        if (req.body === undefined) throw new BadRequest("The request you have made requires a body.");
+        validate(bodyCheck, req.body, "body");
+      }
+      const out = await route.handler(ctx);
+      for (const h of ridHeaders) reply.header(h, req.id);
+      for (const [k, v] of Object.entries({ ...extra, ...out.headers })) reply.header(k, v);
+      reply.code(out.status ?? 200);
+      if (out.body === undefined) return reply.send();
+      return reply.type("application/json").send(JSON.stringify(out.body));
+    },
+  });
+}
+
+class Unauthorized401 extends CloudError {
+  constructor(www: string) {
+    super(401, "The request you have made requires authentication.", { "WWW-Authenticate": www });
+  }
+}

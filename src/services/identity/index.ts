@@ -1,0 +1,73 @@
+import type { Clock } from "../../common/clock.js";
+import type { Config } from "../../config/config.js";
+import type { AnyDB } from "../../db/database.js";
+import type { ServiceDefinition } from "../../http/service.js";
+import type { Identity } from "./api/deps.js";
+import { IdentityCore } from "./core.js";
+import { identityFaults } from "./faults.js";
+import { AssignmentManager } from "./manager/assignment.js";
+import { AuthManager } from "./manager/auth.js";
+import { CatalogManager } from "./manager/catalog.js";
+import { ResourceManager } from "./manager/resource.js";
+import { UserManager } from "./manager/users.js";
+import { identityMigrations } from "./migrations/index.js";
+import { identityPolicies } from "./policies.js";
+import { identityRoutes } from "./routes.js";
+import type { IdentityDB } from "./store/tables.js";
+import { TokenCodec } from "./tokens/format.js";
+import { TokenProvider } from "./tokens/provider.js";
+
+export { identityMigrations };
+
+/** Build the identity managers over an already-migrated database. */
+export async function createIdentity(db: AnyDB, config: Config, clock: Clock): Promise<Identity> {
+  const idb = db as unknown as IdentityDB;
+  const core = new IdentityCore(idb, config, clock);
+  const resources = new ResourceManager(core);
+  const users = new UserManager(core);
+  const assignments = new AssignmentManager(core);
+  const catalog = new CatalogManager(core);
+  const codec = new TokenCodec(idb);
+  await codec.load();
+  const tokens = new TokenProvider(core, codec, assignments, catalog);
+  const auth = new AuthManager(core, users, resources, assignments, tokens);
+  // Assignments go with whatever they point at.
+  for (const kind of ["project", "domain"] as const) {
+    core.onDelete(kind, async (trx, targetId) => {
+      await trx.deleteFrom("assignment").where("target_id", "=", targetId).execute();
+    });
+  }
+  core.onDelete("domain", async (trx, domainId) => {
+    const us = await trx.selectFrom("user").select("id").where("domain_id", "=", domainId).execute();
+    for (const u of us) {
+      await core.cascade(trx, "user", u.id);
+      await trx.deleteFrom("assignment").where("actor_id", "=", u.id).execute();
+    }
+    await trx.deleteFrom("user").where("domain_id", "=", domainId).execute();
+    const gs = await trx.selectFrom("group").select("id").where("domain_id", "=", domainId).execute();
+    for (const g of gs) {
+      await core.cascade(trx, "group", g.id);
+      await trx.deleteFrom("assignment").where("actor_id", "=", g.id).execute();
+    }
+    await trx.deleteFrom("group").where("domain_id", "=", domainId).execute();
+    const rs = await trx.selectFrom("role").select("id").where("domain_id", "=", domainId).execute();
+    for (const r of rs) {
+      await core.cascade(trx, "role", r.id);
+      await trx.deleteFrom("assignment").where("role_id", "=", r.id).execute();
+    }
+    await trx.deleteFrom("role").where("domain_id", "=", domainId).execute();
+  });
+  return { core, resources, users, assignments, catalog, codec, tokens, auth };
+}
+
+export function identityService(id: Identity): ServiceDefinition {
+  return {
+    name: "keystone",
+    type: "identity",
+    prefix: "/identity",
+    routes: identityRoutes(id),
+    faults: identityFaults,
+    policies: identityPolicies,
+    migrations: identityMigrations,
+  };
+}

@@ -1,0 +1,250 @@
+import { BadRequest, Forbidden, NotFound, Unauthorized } from "../../../common/errors.js";
+import type { IdentityCore } from "../core.js";
+import type { Q, UserRow } from "../store/tables.js";
+import type { TokenPayload } from "../tokens/format.js";
+import type { TokenData, TokenProvider } from "../tokens/provider.js";
+import { newAuditId } from "../tokens/provider.js";
+import type { AssignmentManager } from "./assignment.js";
+import type { ResourceManager } from "./resource.js";
+import type { UserManager } from "./users.js";
+
+/** What an auth method proves: who, plus anything that constrains the token it yields. */
+export interface MethodResult {
+  userId: string;
+  /** Re-scoping keeps the original expiry and audit chain. */
+  expiresAt?: Date;
+  auditChain?: string;
+  appCredId?: string;
+  /** The scope an application credential or trust pins the token to. */
+  forcedScope?: TokenPayload["scope"];
+  trustId?: string;
+  accessTokenId?: string;
+  /** Methods carried over from the token being re-scoped. */
+  inheritedMethods?: string[];
+  /** The token used for the "token" method, when any. */
+  fromToken?: TokenData;
+}
+
+export type AuthMethod = (data: unknown) => Promise<MethodResult>;
+/** Resolves a scope key other than project/domain/system (OS-TRUST:trust). */
+export type ScopeResolver = (data: unknown, who: MethodResult) => Promise<{ scope: TokenPayload["scope"]; trustId?: string; userId?: string }>;
+
+interface UserRef {
+  id?: string;
+  name?: string;
+  domain?: { id?: string; name?: string };
+  password?: string;
+}
+
+export interface AuthRequest {
+  identity: { methods: string[]; [method: string]: unknown };
+  scope?: unknown;
+}
+
+export class AuthManager {
+  private readonly methods = new Map<string, AuthMethod>();
+  private readonly scopes = new Map<string, ScopeResolver>();
+
+  constructor(
+    private readonly core: IdentityCore,
+    private readonly users: UserManager,
+    private readonly resources: ResourceManager,
+    private readonly assignments: AssignmentManager,
+    private readonly tokens: TokenProvider,
+  ) {
+    this.methods.set("password", (d) => this.password(d));
+    this.methods.set("token", (d) => this.token(d));
+  }
+
+  registerMethod(name: string, m: AuthMethod): void {
+    this.methods.set(name, m);
+  }
+
+  registerScope(key: string, r: ScopeResolver): void {
+    this.scopes.set(key, r);
+  }
+
+  async resolveDomain(ref: { id?: string; name?: string } | undefined): Promise<string> {
+    if (!ref || (ref.id === undefined && ref.name === undefined)) throw new BadRequest("Expecting to find domain in user or project.");
+    if (ref.id !== undefined) {
+      const d = await this.resources.findDomain(ref.id);
+      if (!d) throw new Unauthorized(`Could not find domain: ${ref.id}.`);
+      if (d.enabled !== 1) throw new Unauthorized(`Domain is disabled: ${ref.id}.`);
+      return d.id;
+    }
+    let d;
+    try {
+      d = await this.resources.getDomainByName(ref.name!);
+    } catch {
+      throw new Unauthorized(`Could not find domain: ${ref.name!}.`);
+    }
+    if (d.enabled !== 1) throw new Unauthorized(`Domain is disabled: ${d.id}.`);
+    return d.id;
+  }
+
+  async resolveUser(ref: UserRef): Promise<UserRow> {
+    let user: UserRow | undefined;
+    if (typeof ref.id === "string") {
+      user = await this.users.findUser(ref.id);
+    } else if (typeof ref.name === "string") {
+      const domainId = await this.resolveDomain(ref.domain);
+      user = await this.users.findUserByName(ref.name, domainId);
+    } else {
+      throw new BadRequest("Expecting to find id or name in user.");
+    }
+    // Unknown user and wrong password look the same to the caller.
+    if (!user) throw new Unauthorized("The request you have made requires authentication.");
+    if (user.enabled !== 1) throw new Unauthorized(`User ${user.id} is disabled.`);
+    const domain = await this.resources.findDomain(user.domain_id);
+    if (!domain || domain.enabled !== 1) throw new Unauthorized(`Domain is disabled: ${user.domain_id}.`);
+    return user;
+  }
+
+  private async password(data: unknown): Promise<MethodResult> {
+    const d = data as { user?: UserRef } | undefined;
+    if (!d || typeof d !== "object" || !d.user || typeof d.user !== "object") {
+      throw new BadRequest("Expecting to find user in password.");
+    }
+    if (typeof d.user.password !== "string") throw new Unauthorized("The request you have made requires authentication.");
+    const user = await this.resolveUser(d.user);
+    await this.users.checkPassword(user, d.user.password);
+    await this.users.recordActivity(user.id);
+    return { userId: user.id };
+  }
+
+  private async token(data: unknown): Promise<MethodResult> {
+    const d = data as { id?: unknown } | undefined;
+    if (!d || typeof d.id !== "string") throw new BadRequest("Expecting to find id in token.");
+    let t: TokenData;
+    try {
+      t = await this.tokens.validate(d.id);
+    } catch {
+      throw new Unauthorized("The request you have made requires authentication.");
+    }
+    if (t.payload.trustId) throw new Forbidden("Trust-scoped tokens cannot be used to obtain another token.");
+    if (t.payload.appCredId) throw new Forbidden("A token created with an application credential cannot be used to obtain another token.");
+    const out: MethodResult = {
+      userId: t.user.id,
+      expiresAt: t.payload.expiresAt,
+      auditChain: t.payload.auditIds[t.payload.auditIds.length - 1]!,
+      inheritedMethods: t.payload.methods,
+      fromToken: t,
+    };
+    if (t.payload.accessTokenId) out.accessTokenId = t.payload.accessTokenId;
+    return out;
+  }
+
+  /** POST /v3/auth/tokens: run every method, resolve the scope, issue and validate. */
+  async authenticate(req: AuthRequest): Promise<TokenData> {
+    const methods = req.identity.methods;
+    if (!Array.isArray(methods) || methods.length === 0) throw new BadRequest("Expecting to find methods in identity.");
+    let who: MethodResult | undefined;
+    for (const m of methods) {
+      const impl = this.methods.get(m);
+      if (!impl) throw new Unauthorized(`Attempted to authenticate with an unsupported method.`);
+      const data = req.identity[m];
+      if (data === undefined) throw new BadRequest(`Expecting to find ${m} in identity.`);
+      const r = await impl(data);
+      if (who && who.userId !== r.userId) throw new Unauthorized("User IDs do not match between auth methods.");
+      who = { ...who, ...r };
+    }
+    if (!who) throw new Unauthorized();
+
+    let scope: TokenPayload["scope"] = { kind: "unscoped" };
+    let trustId = who.trustId;
+    let userId = who.userId;
+    const s = req.scope;
+    if (who.forcedScope) {
+      if (s !== undefined && s !== "unscoped") {
+        const wanted = await this.resolveScope(s, who);
+        if (wanted.scope.kind !== who.forcedScope.kind || wanted.scope.id !== who.forcedScope.id) {
+          throw new Unauthorized("The credential used cannot be re-scoped.");
+        }
+      }
+      scope = who.forcedScope;
+    } else if (s === "unscoped") {
+      scope = { kind: "unscoped" };
+    } else if (s !== undefined) {
+      const r = await this.resolveScope(s, who);
+      scope = r.scope;
+      if (r.trustId) trustId = r.trustId;
+      if (r.userId) userId = r.userId;
+    } else if (who.fromToken && who.fromToken.payload.scope.kind !== "unscoped") {
+      scope = who.fromToken.payload.scope;
+    } else {
+      scope = await this.defaultScope(who.userId);
+    }
+    const auditIds = who.auditChain ? [newAuditId(), who.auditChain] : [newAuditId()];
+    const allMethods = [...new Set([...(who.inheritedMethods ?? []), ...methods])];
+    const issue: Parameters<TokenProvider["issue"]>[0] = { userId, methods: allMethods, scope, auditIds };
+    if (who.expiresAt) issue.expiresAt = who.expiresAt;
+    if (trustId) issue.trustId = trustId;
+    if (who.appCredId) issue.appCredId = who.appCredId;
+    if (who.accessTokenId) issue.accessTokenId = who.accessTokenId;
+    const { id } = this.tokens.issue(issue);
+    try {
+      return await this.tokens.validate(id);
+    } catch (e) {
+      if (e instanceof NotFound) {
+        const target = scope.kind === "unscoped" ? "" : ` ${scope.kind} ${scope.id ?? ""}`;
+        throw new Unauthorized(`User ${userId} has no access to${target}.`);
+      }
+      throw e;
+    }
+  }
+
+  /** A user with a default project gets a token scoped to it, when it still works. */
+  private async defaultScope(userId: string): Promise<TokenPayload["scope"]> {
+    const user = await this.users.findUser(userId);
+    const pid = user?.default_project_id;
+    if (!pid) return { kind: "unscoped" };
+    const p = await this.resources.findProject(pid);
+    if (!p || p.enabled !== 1) return { kind: "unscoped" };
+    const roles = await this.assignments.effectiveProjectRoles(userId, pid);
+    return roles.length > 0 ? { kind: "project", id: pid } : { kind: "unscoped" };
+  }
+
+  private async resolveScope(s: unknown, who: MethodResult): Promise<{ scope: TokenPayload["scope"]; trustId?: string; userId?: string }> {
+    if (typeof s !== "object" || s === null) throw new BadRequest("Invalid scope.");
+    const keys = Object.keys(s);
+    if (keys.length !== 1) throw new BadRequest("Only one of project, domain, system or OS-TRUST:trust may be given as scope.");
+    const key = keys[0]!;
+    const v = (s as Record<string, unknown>)[key] as Record<string, unknown> | undefined;
+    if (key === "project") {
+      if (!v || typeof v !== "object") throw new BadRequest("Invalid project scope.");
+      let projectId: string;
+      if (typeof v["id"] === "string") {
+        const p = await this.resources.findProject(v["id"]);
+        if (!p) throw new Unauthorized(`Could not find project: ${v["id"]}.`);
+        if (p.enabled !== 1) throw new Unauthorized(`Project is disabled: ${p.id}.`);
+        projectId = p.id;
+      } else if (typeof v["name"] === "string") {
+        const domainId = await this.resolveDomain(v["domain"] as { id?: string; name?: string } | undefined);
+        const p = await this.resources.getProjectByName(v["name"], domainId);
+        if (!p) throw new Unauthorized(`Could not find project: ${v["name"]}.`);
+        if (p.enabled !== 1) throw new Unauthorized(`Project is disabled: ${p.id}.`);
+        projectId = p.id;
+      } else {
+        throw new BadRequest("Expecting to find id or name in project.");
+      }
+      return { scope: { kind: "project", id: projectId } };
+    }
+    if (key === "domain") {
+      if (!v || typeof v !== "object") throw new BadRequest("Invalid domain scope.");
+      const id = await this.resolveDomain(v as { id?: string; name?: string });
+      return { scope: { kind: "domain", id } };
+    }
+    if (key === "system") {
+      if (!v || v["all"] !== true) throw new BadRequest("Invalid system scope.");
+      return { scope: { kind: "system", id: "all" } };
+    }
+    const r = this.scopes.get(key);
+    if (!r) throw new BadRequest(`Invalid scope ${key}.`);
+    return r(v, who);
+  }
+
+  /** Roles of an unscoped list: the projects a user may scope to. */
+  async projectsForUser(userId: string, q?: Q): Promise<string[]> {
+    return this.assignments.projectIdsForUser(userId, q);
+  }
+}

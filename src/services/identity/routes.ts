@@ -1,0 +1,20 @@
+import type { Route } from "../../http/context.js";
+import { authRoutes } from "./api/auth.js";
+import type { Identity } from "./api/deps.js";
+import { domainRoutes } from "./api/domains.js";
+import { projectRoutes } from "./api/projects.js";
+import { roleRoutes } from "./api/roles.js";
+import { userRoutes } from "./api/users.js";
+import { versionRoutes } from "./api/versions.js";
+
+/** The identity route table: one entry per api/ file, each a URL resource of the api-ref. */
+export function identityRoutes(id: Identity): Route[] {
+  return [
+    ...versionRoutes(),
+    ...authRoutes(id),
+    ...domainRoutes(id),
+    ...projectRoutes(id),
+    ...userRoutes(id),
+    ...roleRoutes(id),
+  ];
+}

@@ -1,0 +1,155 @@
+import type { Kysely, Transaction } from "kysely";
+
+/** Row shapes of the identity tables (see migrations/). Booleans are 0/1, JSON is text. */
+export interface ProjectRow {
+  id: string;
+  name: string;
+  domain_id: string;
+  parent_id: string | null;
+  description: string | null;
+  enabled: number;
+  is_domain: number;
+  extra: string;
+  options: string;
+}
+export interface ProjectTagRow {
+  project_id: string;
+  name: string;
+}
+export interface UserRow {
+  id: string;
+  name: string;
+  domain_id: string;
+  enabled: number;
+  default_project_id: string | null;
+  description: string | null;
+  extra: string;
+  options: string;
+  created_at: string;
+  last_active_at: string | null;
+  failed_auth_count: number;
+  failed_auth_at: string | null;
+}
+export interface PasswordRow {
+  id: string;
+  user_id: string;
+  hash: string;
+  created_at: string;
+  expires_at: string | null;
+  self_service: number;
+  active: number;
+}
+export interface GroupRow {
+  id: string;
+  name: string;
+  domain_id: string;
+  description: string | null;
+  extra: string;
+}
+export interface MembershipRow {
+  user_id: string;
+  group_id: string;
+}
+export interface RoleRow {
+  id: string;
+  name: string;
+  domain_id: string;
+  description: string | null;
+  extra: string;
+  options: string;
+}
+export interface ImpliedRoleRow {
+  prior_role_id: string;
+  implied_role_id: string;
+}
+export type AssignmentType = "UserProject" | "GroupProject" | "UserDomain" | "GroupDomain" | "UserSystem" | "GroupSystem";
+export interface AssignmentRow {
+  type: AssignmentType;
+  actor_id: string;
+  target_id: string;
+  role_id: string;
+  inherited: number;
+}
+export interface RegionRow {
+  id: string;
+  description: string;
+  parent_region_id: string | null;
+  extra: string;
+}
+export interface ServiceRow {
+  id: string;
+  type: string;
+  enabled: number;
+  extra: string;
+}
+export interface EndpointRow {
+  id: string;
+  interface: string;
+  service_id: string;
+  url: string;
+  region_id: string | null;
+  enabled: number;
+  extra: string;
+}
+export interface RevocationEventRow {
+  id: string;
+  domain_id: string | null;
+  project_id: string | null;
+  user_id: string | null;
+  role_id: string | null;
+  trust_id: string | null;
+  consumer_id: string | null;
+  access_token_id: string | null;
+  app_cred_id: string | null;
+  audit_id: string | null;
+  audit_chain_id: string | null;
+  issued_before: string;
+  expires_at: string | null;
+  revoked_at: string;
+}
+export interface TokenKeyRow {
+  id: number;
+  key: string;
+  created_at: string;
+}
+export interface RevisionRow {
+  id: number;
+  revision: number;
+}
+
+/**
+ * Every identity table. Areas added later (catalog extras, credentials, trusts, limits, …)
+ * add their row interfaces to this map next to their migration.
+ */
+export interface IdentityTables {
+  project: ProjectRow;
+  project_tag: ProjectTagRow;
+  user: UserRow;
+  password: PasswordRow;
+  group: GroupRow;
+  user_group_membership: MembershipRow;
+  role: RoleRow;
+  implied_role: ImpliedRoleRow;
+  assignment: AssignmentRow;
+  region: RegionRow;
+  service: ServiceRow;
+  endpoint: EndpointRow;
+  revocation_event: RevocationEventRow;
+  token_key: TokenKeyRow;
+  identity_revision: RevisionRow;
+}
+
+export type IdentityDB = Kysely<IdentityTables>;
+export type IdentityTrx = Transaction<IdentityTables>;
+/** Either the database or an open transaction: store functions accept both. */
+export type Q = IdentityDB | IdentityTrx;
+
+export const ROOT_DOMAIN = "<<keystone.domain.root>>";
+export const NULL_DOMAIN = "<<null>>";
+export const DEFAULT_DOMAIN_ID = "default";
+
+/** Parse a JSON text column, tolerating empty values. */
+export function json<T = Record<string, unknown>>(text: string | null | undefined): T {
+  if (!text) return {} as T;
+  return JSON.parse(text) as T;
+}
