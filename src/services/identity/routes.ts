@@ -2,6 +2,7 @@ import type { Route } from "../../http/context.js";
 import { authRoutes } from "./api/auth.js";
 import type { Identity } from "./api/deps.js";
 import { domainRoutes } from "./api/domains.js";
+import { grantRoutes } from "./api/grants.js";
 import { projectRoutes } from "./api/projects.js";
 import { roleRoutes } from "./api/roles.js";
 import { userRoutes } from "./api/users.js";
@@ -16,5 +17,6 @@ export function identityRoutes(id: Identity): Route[] {
     ...projectRoutes(id),
     ...userRoutes(id),
     ...roleRoutes(id),
+    ...grantRoutes(id),
   ];
 }

@@ -7,7 +7,7 @@ import type { AssignmentManager } from "../manager/assignment.js";
 import type { CatalogEntry, CatalogManager } from "../manager/catalog.js";
 import { listEvents } from "../store/revoke.js";
 import type { Q, RevocationEventRow, RoleRow } from "../store/tables.js";
-import { ROOT_DOMAIN } from "../store/tables.js";
+import { NULL_DOMAIN, ROOT_DOMAIN } from "../store/tables.js";
 import type { TokenCodec, TokenPayload } from "./format.js";
 
 export interface Named {
@@ -53,6 +53,7 @@ export class TokenProvider implements TokenAuthenticator {
   private readonly hooks: TokenHook[] = [];
   private readonly cache = new Map<string, CacheEntry>();
   private events: { revision: number; rows: RevocationEventRow[] } | undefined;
+  private readonly catalogCache = new Map<string, { revision: number; catalog: CatalogEntry[] }>();
 
   constructor(
     private readonly core: IdentityCore,
@@ -157,11 +158,13 @@ export class TokenProvider implements TokenAuthenticator {
     return false;
   }
 
+  /** Effective roles of the token's scope; domain-specific roles only lend their implied global roles. */
   private async rolesFor(p: TokenPayload): Promise<RoleRow[]> {
-    if (p.scope.kind === "project" && p.scope.id) return this.assignments.effectiveProjectRoles(p.userId, p.scope.id);
-    if (p.scope.kind === "domain" && p.scope.id) return this.assignments.effectiveDomainRoles(p.userId, p.scope.id);
-    if (p.scope.kind === "system") return this.assignments.effectiveSystemRoles(p.userId);
-    return [];
+    let roles: RoleRow[] = [];
+    if (p.scope.kind === "project" && p.scope.id) roles = await this.assignments.effectiveProjectRoles(p.userId, p.scope.id);
+    else if (p.scope.kind === "domain" && p.scope.id) roles = await this.assignments.effectiveDomainRoles(p.userId, p.scope.id);
+    else if (p.scope.kind === "system") roles = await this.assignments.effectiveSystemRoles(p.userId);
+    return roles.filter((r) => r.domain_id === NULL_DOMAIN);
   }
 
   private async build(id: string, p: TokenPayload): Promise<TokenData> {
@@ -213,9 +216,17 @@ export class TokenProvider implements TokenAuthenticator {
     return t;
   }
 
+  /** The token's catalog, cached per project until the next identity write. */
   async catalogFor(t: TokenData): Promise<CatalogEntry[]> {
     if (t.payload.scope.kind === "unscoped") return [];
-    return this.catalogs.catalog(t.project?.id);
+    const revision = await this.core.revision();
+    const key = t.project?.id ?? "";
+    const hit = this.catalogCache.get(key);
+    if (hit && hit.revision === revision) return hit.catalog;
+    const catalog = await this.catalogs.catalog(t.project?.id);
+    if (this.catalogCache.size > 10_000) this.catalogCache.clear();
+    this.catalogCache.set(key, { revision, catalog });
+    return catalog;
   }
 
   /** Drop cached validations (tests and key rotation). */
