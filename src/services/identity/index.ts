@@ -8,6 +8,7 @@ import { identityFaults } from "./faults.js";
 import { AssignmentManager } from "./manager/assignment.js";
 import { AuthManager } from "./manager/auth.js";
 import { CatalogManager } from "./manager/catalog.js";
+import { DomainConfigManager } from "./manager/domain-config.js";
 import { ResourceManager } from "./manager/resource.js";
 import { UserManager } from "./manager/users.js";
 import { identityMigrations } from "./migrations/index.js";
@@ -31,6 +32,8 @@ export async function createIdentity(db: AnyDB, config: Config, clock: Clock): P
   await codec.load();
   const tokens = new TokenProvider(core, codec, assignments, catalog);
   const auth = new AuthManager(core, users, resources, assignments, tokens);
+  const domainConfig = new DomainConfigManager(core);
+  core.onDelete("domain", (trx, domainId) => domainConfig.purge(trx, domainId));
   // Assignments go with whatever they point at.
   for (const kind of ["project", "domain"] as const) {
     core.onDelete(kind, async (trx, targetId) => {
@@ -57,7 +60,7 @@ export async function createIdentity(db: AnyDB, config: Config, clock: Clock): P
     }
     await trx.deleteFrom("role").where("domain_id", "=", domainId).execute();
   });
-  return { core, resources, users, assignments, catalog, codec, tokens, auth };
+  return { core, resources, users, assignments, catalog, codec, tokens, auth, domainConfig };
 }
 
 export function identityService(id: Identity): ServiceDefinition {

@@ -1,6 +1,7 @@
 import type { Route } from "../../http/context.js";
 import { authRoutes } from "./api/auth.js";
 import type { Identity } from "./api/deps.js";
+import { domainConfigRoutes } from "./api/domain-config.js";
 import { domainRoutes } from "./api/domains.js";
 import { grantRoutes } from "./api/grants.js";
 import { projectRoutes } from "./api/projects.js";
@@ -14,6 +15,7 @@ export function identityRoutes(id: Identity): Route[] {
     ...versionRoutes(),
     ...authRoutes(id),
     ...domainRoutes(id),
+    ...domainConfigRoutes(id),
     ...projectRoutes(id),
     ...userRoutes(id),
     ...roleRoutes(id),

@@ -2,6 +2,7 @@ import type { IdentityCore } from "../core.js";
 import type { AssignmentManager } from "../manager/assignment.js";
 import type { AuthManager } from "../manager/auth.js";
 import type { CatalogManager } from "../manager/catalog.js";
+import type { DomainConfigManager } from "../manager/domain-config.js";
 import type { ResourceManager } from "../manager/resource.js";
 import type { UserManager } from "../manager/users.js";
 import type { TokenCodec } from "../tokens/format.js";
@@ -17,4 +18,5 @@ export interface Identity {
   tokens: TokenProvider;
   codec: TokenCodec;
   auth: AuthManager;
+  domainConfig: DomainConfigManager;
 }

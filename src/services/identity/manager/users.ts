@@ -413,9 +413,10 @@ export class UserManager {
   async createGroup(input: { name: string; domain_id: string; description?: string | null; [k: string]: unknown }): Promise<GroupRow> {
     const row: GroupRow = {
       id: hexId(),
-      name: input.name,
+      // Keystone strips the name and defaults the description to "" (identity/core.py).
+      name: input.name.trim(),
       domain_id: input.domain_id,
-      description: input.description ?? null,
+      description: input.description === undefined ? "" : input.description,
       extra: JSON.stringify(extras(input, new Set(["id", "name", "domain_id", "description", "links"]))),
     };
     try {
@@ -434,10 +435,10 @@ export class UserManager {
   async updateGroup(id: string, input: { name?: string; description?: string | null; domain_id?: string; [k: string]: unknown }): Promise<GroupRow> {
     const cur = await this.getGroup(id);
     if (input.domain_id !== undefined && input.domain_id !== cur.domain_id) {
-      throw new BadRequest("Update of `domain_id` is not allowed.");
+      throw new BadRequest("Cannot change Domain ID");
     }
     const patch: Partial<GroupRow> = {};
-    if (input.name !== undefined) patch.name = input.name;
+    if (input.name !== undefined) patch.name = input.name.trim();
     if (input.description !== undefined) patch.description = input.description;
     const extra = extras(input, new Set(["id", "name", "domain_id", "description", "links"]));
     if (Object.keys(extra).length > 0) patch.extra = JSON.stringify({ ...json(cur.extra), ...extra });
@@ -478,9 +479,11 @@ export class UserManager {
     }
   }
 
+  /**
+   * Keystone's driver looks the membership up first and only checks the group and the user
+   * (for their 404s) when it is missing; removal revokes the member's tokens.
+   */
   async removeMember(groupId: string, userId: string): Promise<void> {
-    await this.getGroup(groupId);
-    await this.getUser(userId);
     await this.core.write(async (trx) => {
       const r = await trx
         .deleteFrom("user_group_membership")
@@ -488,7 +491,9 @@ export class UserManager {
         .where("user_id", "=", userId)
         .executeTakeFirst();
       if (Number(r.numDeletedRows) === 0) {
-        throw new NotFound(`User ${userId} is not a member of group ${groupId}.`);
+        await this.getGroup(groupId, trx);
+        await this.getUser(userId, trx);
+        throw new NotFound(`User '${userId}' not found in group '${groupId}'`);
       }
       await revoke(trx, { user_id: userId }, this.core.now());
     });
@@ -504,6 +509,12 @@ export class UserManager {
       .where("user_id", "=", userId)
       .executeTakeFirst();
     return r !== undefined;
+  }
+
+  /** GET /v3/groups/{id}/users: the members, filtered as /v3/users filters. */
+  async listUsersInGroup(groupId: string, f: Omit<UserFilter, "ids"> = {}): Promise<UserRecord[]> {
+    await this.getGroup(groupId);
+    return this.listUsers({ ...f, ids: await this.memberIdsOf(groupId) });
   }
 
   async groupIdsOf(userId: string, q: Q = this.core.db): Promise<string[]> {

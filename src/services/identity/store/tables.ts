@@ -91,6 +91,36 @@ export interface EndpointRow {
   enabled: number;
   extra: string;
 }
+/** OS-EP-FILTER and OS-ENDPOINT-POLICY (migrations/0002-catalog.ts). */
+export interface EndpointGroupRow {
+  id: string;
+  name: string;
+  description: string | null;
+  filters: string;
+}
+export interface ProjectEndpointRow {
+  endpoint_id: string;
+  project_id: string;
+}
+export interface ProjectEndpointGroupRow {
+  endpoint_group_id: string;
+  project_id: string;
+}
+export interface PolicyRow {
+  id: string;
+  blob: string;
+  type: string;
+  extra: string;
+}
+export interface PolicyAssociationRow {
+  id: string;
+  policy_id: string;
+  endpoint_id: string | null;
+  service_id: string | null;
+  region_id: string | null;
+  /** endpoint_id|service_id|region_id with "" for null: unique in both dialects. */
+  target_key: string;
+}
 export interface RevocationEventRow {
   id: string;
   domain_id: string | null;
@@ -116,6 +146,102 @@ export interface RevisionRow {
   id: number;
   revision: number;
 }
+export interface DomainConfigRow {
+  domain_id: string;
+  group: string;
+  option: string;
+  /** JSON text of the option's value. */
+  value: string;
+  sensitive: number;
+}
+
+/** Unified limits (migrations/0005-limits.ts). */
+export interface RegisteredLimitRow {
+  id: string;
+  service_id: string;
+  region_id: string | null;
+  resource_name: string;
+  default_limit: number;
+  description: string | null;
+  unique_key: string;
+}
+export interface UnifiedLimitRow {
+  id: string;
+  registered_limit_id: string;
+  project_id: string | null;
+  domain_id: string | null;
+  owner_id: string;
+  resource_limit: number;
+  description: string | null;
+}
+/** OS-OAUTH1 (migrations/0006-oauth1.ts). */
+export interface OAuthConsumerRow {
+  id: string;
+  description: string | null;
+  secret: string;
+  extra: string;
+}
+export interface OAuthRequestTokenRow {
+  id: string;
+  request_secret: string;
+  verifier: string | null;
+  authorizing_user_id: string | null;
+  requested_project_id: string;
+  role_ids: string | null;
+  consumer_id: string;
+  expires_at: string | null;
+}
+export interface OAuthAccessTokenRow {
+  id: string;
+  access_secret: string;
+  authorizing_user_id: string;
+  project_id: string;
+  role_ids: string;
+  consumer_id: string;
+  expires_at: string | null;
+}
+
+export interface CredentialRow {
+  id: string;
+  user_id: string;
+  project_id: string | null;
+  type: string;
+  encrypted_blob: string;
+  key_id: number;
+  extra: string;
+}
+export interface CredentialKeyRow {
+  id: number;
+  key: string;
+  created_at: string;
+}
+export interface AppCredRow {
+  id: string;
+  name: string;
+  secret_hash: string;
+  description: string | null;
+  user_id: string;
+  project_id: string | null;
+  system: string | null;
+  expires_at: string | null;
+  unrestricted: number | null;
+  created_at: string;
+}
+export interface AppCredRoleRow {
+  application_credential_id: string;
+  role_id: string;
+}
+export interface AccessRuleRow {
+  id: string;
+  user_id: string;
+  service: string;
+  path: string;
+  method: string;
+}
+export interface AppCredAccessRuleRow {
+  application_credential_id: string;
+  access_rule_id: string;
+}
 
 /**
  * Every identity table. Areas added later (catalog extras, credentials, trusts, limits, …)
@@ -134,9 +260,26 @@ export interface IdentityTables {
   region: RegionRow;
   service: ServiceRow;
   endpoint: EndpointRow;
+  endpoint_group: EndpointGroupRow;
+  project_endpoint: ProjectEndpointRow;
+  project_endpoint_group: ProjectEndpointGroupRow;
+  policy: PolicyRow;
+  policy_association: PolicyAssociationRow;
+  registered_limit: RegisteredLimitRow;
+  unified_limit: UnifiedLimitRow;
+  oauth_consumer: OAuthConsumerRow;
+  oauth_request_token: OAuthRequestTokenRow;
+  oauth_access_token: OAuthAccessTokenRow;
   revocation_event: RevocationEventRow;
   token_key: TokenKeyRow;
+  credential: CredentialRow;
+  credential_key: CredentialKeyRow;
+  application_credential: AppCredRow;
+  application_credential_role: AppCredRoleRow;
+  access_rule: AccessRuleRow;
+  application_credential_access_rule: AppCredAccessRuleRow;
   identity_revision: RevisionRow;
+  domain_config: DomainConfigRow;
 }
 
 export type IdentityDB = Kysely<IdentityTables>;

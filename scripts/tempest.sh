@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# scripts/tempest.sh — run Debian's Tempest identity tests against a fresh Stackbox and fail
+# when fewer pass than the floor kept in .ci/tempest-floor (one "NAME COUNT" per line).
+#   scripts/tempest.sh [default|scope]   default: Stackbox's default policy settings;
+#                                         scope: --enforce-scope --enforce-new-defaults
+# Stackbox runs with the security-compliance settings tempest is told about (lockout 2/5 s,
+# 2 unique passwords), so those tests run too.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+MODE=${1:-default}
+SHARED=${SHARED_TOOLS:-$ROOT/../shared/tools}
+RUN=$SHARED/tempest/run.sh
+[ -x /usr/bin/tempest ] || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q tempest python3-openstackclient; }
+[ -r "$RUN" ] || { echo "tempest.sh: $RUN not found (shared tools missing)" >&2; exit 2; }
+[ -f dist/src/cli/main.js ] || npx tsc -p .
+
+PORT=${TEMPEST_PORT:-5090}
+DATA=$(mktemp -d)
+OUT=${TEMPEST_OUTPUT:-$ROOT/tempest-results-$MODE}
+rm -rf "$OUT"
+FLAGS=()
+SCOPE=false
+if [ "$MODE" = scope ]; then FLAGS+=(--enforce-scope --enforce-new-defaults); SCOPE=true; fi
+STACKBOX_BCRYPT_ROUNDS=4 STACKBOX_LOCKOUT_FAILURE_ATTEMPTS=2 STACKBOX_LOCKOUT_DURATION=5 \
+STACKBOX_UNIQUE_LAST_PASSWORD_COUNT=2 \
+  node dist/src/cli/main.js serve --data-dir "$DATA" --port "$PORT" --admin-password password \
+  --log-level warn "${FLAGS[@]}" >"$DATA/server.log" 2>&1 &
+PID=$!
+trap 'kill $PID 2>/dev/null; rm -rf "$DATA"' EXIT
+AUTH=http://127.0.0.1:$PORT/identity/v3
+for _ in $(seq 1 100); do curl -sf -o /dev/null "$AUTH" && break; sleep 0.1; done
+
+t0=$(date +%s)
+SECURITY_COMPLIANCE=true LOCKOUT_ATTEMPTS=2 LOCKOUT_DURATION=5 UNIQUE_LAST_PASSWORD_COUNT=2 \
+ENFORCE_SCOPE=$SCOPE CONCURRENCY=${TEMPEST_CONCURRENCY:-2} \
+  bash "$RUN" --auth-url "$AUTH" --services identity --output "$OUT" >"$DATA/tempest.out" 2>&1
+rc=$?
+echo "tempest identity ($MODE): $(( $(date +%s) - t0 )) s, run.sh exit $rc"
+cat "$OUT/summary.txt" 2>/dev/null || tail -20 "$DATA/tempest.out"
+if grep -q . "$OUT/failing-tests.txt" 2>/dev/null; then echo "failing:"; sed 's/^/  /' "$OUT/failing-tests.txt"; fi
+[ $rc -eq 0 ] || { echo "tempest.sh: the harness failed (exit $rc)"; tail -20 "$DATA/tempest.out"; tail -20 "$DATA/server.log"; exit 1; }
+passed=$(sed -n 's/^identity: passed=\([0-9]*\).*/\1/p' "$OUT/summary.txt" 2>/dev/null | head -1)
+passed=${passed:-0}
+floor=$(awk -v m="$MODE" '$1==m{print $2}' .ci/tempest-floor 2>/dev/null)
+floor=${floor:-0}
+echo "tempest identity ($MODE): $passed passed; floor $floor"
+[ "$passed" -ge "$floor" ] || { echo "tempest.sh: passed count $passed is below the floor $floor"; exit 1; }
