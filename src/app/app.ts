@@ -61,7 +61,7 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
   const logger = opts.logger ?? pino({ level: config.logLevel, redact: ["req.headers.x-auth-token", "req.headers.x-subject-token"] });
   const clock = opts.clock ?? systemClock;
   const database = await openState(config, opts.schema);
-  const identity = await createIdentity(database.db, config, clock);
+  const identity = await createIdentity(database, config, clock);
   const services: ServiceDefinition[] = [identityService(identity)];
 
   const overrides = config.policyFile ? loadPolicyFile(config.policyFile) : {};

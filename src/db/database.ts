@@ -24,6 +24,11 @@ export interface DatabaseOptions {
 export interface Database {
   db: AnyDB;
   dialect: "sqlite" | "postgres";
+  /**
+   * SQLite only: a number that changes whenever another connection (another process on the
+   * same file) commits — `PRAGMA data_version` — read synchronously without a query round trip.
+   */
+  externalChanges?: () => number;
   close(): Promise<void>;
 }
 
@@ -57,7 +62,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   file.pragma("foreign_keys = ON");
   file.pragma("busy_timeout = 5000");
   const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: file }) }) as AnyDB;
-  return { db, dialect: "sqlite", close: () => db.destroy() };
+  const dataVersion = file.prepare("PRAGMA data_version").pluck();
+  return { db, dialect: "sqlite", externalChanges: () => dataVersion.get() as number, close: () => db.destroy() };
 }
 
 /** Run every service's forward-only migrations, in name order, recording them in one table. */

@@ -161,6 +161,9 @@ function registerRoute(
     url: route.path,
     exposeHeadRoute: route.method === "GET",
     handler: async (req, reply) => {
+      // fastify never reads a GET/HEAD body; the real services (Keystone's json_body check and
+      // sizelimit middleware) still reject a malformed or oversized one, before anything else.
+      if (req.method === "GET" || req.method === "HEAD") await checkBodylessBody(req, opts.bodyLimit);
       const base = opts.baseUrl();
       const serviceUrl = `${base}${svc.prefix}`;
       const www = `Keystone uri="${base}/identity"`;
@@ -208,6 +211,27 @@ function registerRoute(
       return reply.type("application/json").send(JSON.stringify(out.body));
     },
   });
+}
+
+/** Read a body sent with GET/HEAD: 413 over the limit, 400 when it is not JSON. */
+async function checkBodylessBody(req: FastifyRequest, limit: number): Promise<void> {
+  const len = Number(req.headers["content-length"] ?? 0);
+  if (req.headers["transfer-encoding"] === undefined && !(len > 0)) return;
+  if (len > limit) throw new PayloadTooLarge("Request is too large.");
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req.raw as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > limit) throw new PayloadTooLarge("Request is too large.");
+    chunks.push(c);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (text.trim() === "") return;
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new BadRequest("Malformed JSON in request body.");
+  }
 }
 
 class Unauthorized401 extends CloudError {

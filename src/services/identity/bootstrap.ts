@@ -1,4 +1,6 @@
+import { Conflict } from "../../common/errors.js";
 import { secret } from "../../common/ids.js";
+import { isUniqueViolation } from "../../db/database.js";
 import type { Identity } from "./api/deps.js";
 import { DEFAULT_DOMAIN_ID } from "./store/tables.js";
 
@@ -25,6 +27,21 @@ export async function bootstrap(
   id: Identity,
   opts: { adminPassword?: string | undefined; region: string; services: readonly CatalogService[] },
 ): Promise<BootstrapResult> {
+  // Several processes may start at once on one empty PostgreSQL: a conflict means another
+  // process created the same thing first, so the next pass finds it.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await bootstrapOnce(id, opts);
+    } catch (e) {
+      if (!(e instanceof Conflict) || attempt >= 5) throw e;
+    }
+  }
+}
+
+async function bootstrapOnce(
+  id: Identity,
+  opts: { adminPassword?: string | undefined; region: string; services: readonly CatalogService[] },
+): Promise<BootstrapResult> {
   const { resources, users, assignments } = id;
   let created = false;
   if (!(await resources.findDomain(DEFAULT_DOMAIN_ID))) {
@@ -39,7 +56,11 @@ export async function bootstrap(
   const imply = async (prior: string, implied: string): Promise<void> => {
     const m = await assignments.impliedMap();
     if (!(m.get(prior) ?? []).includes(implied)) {
-      await id.core.write((trx) => trx.insertInto("implied_role").values({ prior_role_id: prior, implied_role_id: implied }).execute());
+      await id.core
+        .write((trx) => trx.insertInto("implied_role").values({ prior_role_id: prior, implied_role_id: implied }).execute())
+        .catch((e: unknown) => {
+          if (!isUniqueViolation(e)) throw e;
+        });
     }
   };
   await imply(roleIds["admin"]!, roleIds["member"]!);

@@ -12,10 +12,12 @@ export type CascadeHook = (trx: IdentityTrx, id: string) => Promise<void>;
  */
 export class IdentityCore {
   private readonly cascades = new Map<CascadeKind, CascadeHook[]>();
+  private localWrites = 0;
   constructor(
     readonly db: IdentityDB,
     readonly config: Config,
     readonly clock: Clock,
+    private readonly externalChanges?: () => number,
   ) {}
 
   now(): Date {
@@ -24,14 +26,25 @@ export class IdentityCore {
 
   /** Run fn in a transaction and bump the identity revision inside it. */
   async write<T>(fn: (trx: IdentityTrx) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute(async (trx) => {
-      const out = await fn(trx);
-      await bumpRevision(trx);
-      return out;
-    });
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const out = await fn(trx);
+        await bumpRevision(trx);
+        return out;
+      });
+    } finally {
+      // Also after a failed write: a cache flush too many is harmless, one too few is not.
+      this.localWrites++;
+    }
   }
 
+  /**
+   * A value that changes after every identity write by any process. SQLite: this process's
+   * own write counter plus the file's data_version (bumped by other processes' commits), no
+   * query. PostgreSQL: the shared revision row.
+   */
   async revision(q: Q = this.db): Promise<number> {
+    if (this.externalChanges) return this.localWrites * 1_000_000_000 + this.externalChanges();
     const row = await q.selectFrom("identity_revision").select("revision").where("id", "=", 1).executeTakeFirst();
     return row?.revision ?? 0;
   }

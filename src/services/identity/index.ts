@@ -1,6 +1,6 @@
 import type { Clock } from "../../common/clock.js";
 import type { Config } from "../../config/config.js";
-import type { AnyDB } from "../../db/database.js";
+import type { Database } from "../../db/database.js";
 import type { ServiceDefinition } from "../../http/service.js";
 import type { Identity } from "./api/deps.js";
 import { IdentityCore } from "./core.js";
@@ -21,9 +21,9 @@ import { TokenProvider } from "./tokens/provider.js";
 export { identityMigrations };
 
 /** Build the identity managers over an already-migrated database. */
-export async function createIdentity(db: AnyDB, config: Config, clock: Clock): Promise<Identity> {
-  const idb = db as unknown as IdentityDB;
-  const core = new IdentityCore(idb, config, clock);
+export async function createIdentity(database: Database, config: Config, clock: Clock): Promise<Identity> {
+  const idb = database.db as unknown as IdentityDB;
+  const core = new IdentityCore(idb, config, clock, database.externalChanges);
   const resources = new ResourceManager(core);
   const users = new UserManager(core);
   const assignments = new AssignmentManager(core);
@@ -34,6 +34,7 @@ export async function createIdentity(db: AnyDB, config: Config, clock: Clock): P
   const auth = new AuthManager(core, users, resources, assignments, tokens);
   const domainConfig = new DomainConfigManager(core);
   core.onDelete("domain", (trx, domainId) => domainConfig.purge(trx, domainId));
+  core.onDelete("project", (trx, projectId) => catalog.onProjectDeleted(trx, projectId));
   // Assignments go with whatever they point at.
   for (const kind of ["project", "domain"] as const) {
     core.onDelete(kind, async (trx, targetId) => {

@@ -3,9 +3,14 @@ import { authRoutes } from "./api/auth.js";
 import type { Identity } from "./api/deps.js";
 import { domainConfigRoutes } from "./api/domain-config.js";
 import { domainRoutes } from "./api/domains.js";
+import { endpointFilterRoutes } from "./api/endpoint-filter.js";
+import { endpointRoutes } from "./api/endpoints.js";
 import { grantRoutes } from "./api/grants.js";
+import { policyRoutes } from "./api/policies.js";
 import { projectRoutes } from "./api/projects.js";
+import { regionRoutes } from "./api/regions.js";
 import { roleRoutes } from "./api/roles.js";
+import { serviceRoutes } from "./api/services.js";
 import { userRoutes } from "./api/users.js";
 import { versionRoutes } from "./api/versions.js";
 
@@ -20,5 +25,10 @@ export function identityRoutes(id: Identity): Route[] {
     ...userRoutes(id),
     ...roleRoutes(id),
     ...grantRoutes(id),
+    ...regionRoutes(id),
+    ...serviceRoutes(id),
+    ...endpointRoutes(id),
+    ...endpointFilterRoutes(id),
+    ...policyRoutes(id),
   ];
 }

@@ -4,8 +4,10 @@ import { isUniqueViolation } from "../../../db/database.js";
 import type { IdentityCore } from "../core.js";
 import { parents as projectParents } from "../store/resource.js";
 import { revoke } from "../store/revoke.js";
-import type { AssignmentRow, AssignmentType, Q, RoleRow } from "../store/tables.js";
+import type { AssignmentRow, AssignmentType, ImpliedRoleRow, Q, RoleRow } from "../store/tables.js";
 import { json, NULL_DOMAIN } from "../store/tables.js";
+import type { AssignmentRef, RoleAssignmentFilter } from "./role-assignments.js";
+import { listRoleAssignments } from "./role-assignments.js";
 
 export interface RoleInput {
   name?: string;
@@ -17,6 +19,8 @@ export interface RoleInput {
 
 const ROLE_KNOWN = new Set(["id", "name", "domain_id", "description", "options", "links"]);
 const ROLE_OPTIONS = new Set(["immutable"]);
+/** Keystone's [assignment] prohibited_implied_role default. */
+const PROHIBITED_IMPLIED_ROLES = ["admin"];
 
 export type Actor = { kind: "user" | "group"; id: string };
 export type GrantTarget = { kind: "project" | "domain" | "system"; id: string };
@@ -169,9 +173,89 @@ export class AssignmentManager {
     return seen;
   }
 
+  /** PUT /v3/roles/{prior}/implies/{implied}: keystone's RoleManager.create_implied_role rules. */
+  async createImpliedRole(priorId: string, impliedId: string): Promise<void> {
+    const implied = await this.getRole(impliedId);
+    const prior = await this.getRole(priorId);
+    if (PROHIBITED_IMPLIED_ROLES.includes(implied.name)) {
+      throw new Forbidden(`${impliedId} cannot be an implied roles.`);
+    }
+    if (prior.domain_id === NULL_DOMAIN && implied.domain_id !== NULL_DOMAIN) {
+      throw new Forbidden("Global role cannot imply a domain-specific role");
+    }
+    try {
+      await this.core.write((trx) => trx.insertInto("implied_role").values({ prior_role_id: priorId, implied_role_id: impliedId }).execute());
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new Conflict("Conflict occurred attempting to store implied_role - Duplicate entry.");
+      throw e;
+    }
+  }
+
+  async getImpliedRole(priorId: string, impliedId: string): Promise<ImpliedRoleRow> {
+    const row = await this.core.db
+      .selectFrom("implied_role")
+      .selectAll()
+      .where("prior_role_id", "=", priorId)
+      .where("implied_role_id", "=", impliedId)
+      .executeTakeFirst();
+    if (!row) throw new NotFound(`${priorId} does not imply ${impliedId}.`);
+    return row;
+  }
+
+  async deleteImpliedRole(priorId: string, impliedId: string): Promise<void> {
+    await this.core.write(async (trx) => {
+      const r = await trx
+        .deleteFrom("implied_role")
+        .where("prior_role_id", "=", priorId)
+        .where("implied_role_id", "=", impliedId)
+        .executeTakeFirst();
+      if (Number(r.numDeletedRows) === 0) throw new NotFound(`${priorId} does not imply ${impliedId}.`);
+    });
+  }
+
+  /** The roles a prior role directly implies (GET /v3/roles/{prior}/implies). */
+  async listImpliedRoles(priorId: string): Promise<RoleRow[]> {
+    return this.core.db
+      .selectFrom("implied_role")
+      .innerJoin("role", "role.id", "implied_role.implied_role_id")
+      .selectAll("role")
+      .where("implied_role.prior_role_id", "=", priorId)
+      .orderBy("role.name")
+      .orderBy("role.id")
+      .execute();
+  }
+
+  /** Every inference rule, grouped by prior role (GET /v3/role_inferences). */
+  async listRoleInferences(): Promise<Array<{ prior: RoleRow; implies: RoleRow[] }>> {
+    const rules = await this.core.db.selectFrom("implied_role").selectAll().execute();
+    const roles = new Map((await this.core.db.selectFrom("role").selectAll().execute()).map((r) => [r.id, r]));
+    const byPrior = new Map<string, RoleRow[]>();
+    for (const r of rules) {
+      const implied = roles.get(r.implied_role_id);
+      if (!implied || !roles.has(r.prior_role_id)) continue;
+      byPrior.set(r.prior_role_id, [...(byPrior.get(r.prior_role_id) ?? []), implied]);
+    }
+    return [...byPrior].map(([prior, implies]) => ({ prior: roles.get(prior)!, implies }));
+  }
+
+  // ---- role assignments -------------------------------------------------------------------
+
+  /** GET /v3/role_assignments (see role-assignments.ts). */
+  async listRoleAssignments(f: RoleAssignmentFilter): Promise<AssignmentRef[]> {
+    return listRoleAssignments(this.core.db, f);
+  }
+
   // ---- grants -----------------------------------------------------------------------------
 
   async grant(actor: Actor, target: GrantTarget, roleId: string, inherited: boolean): Promise<void> {
+    if (target.kind === "system") {
+      const role = await this.getRole(roleId);
+      if (role.domain_id !== NULL_DOMAIN) {
+        throw new BadRequest(
+          `Role ${roleId} is a domain-specific role. Unable to use a domain-specific role in a system assignment.`,
+        );
+      }
+    }
     const row: AssignmentRow = {
       type: assignmentType(actor, target),
       actor_id: actor.id,
@@ -209,9 +293,7 @@ export class AssignmentManager {
         .where("role_id", "=", roleId)
         .where("inherited", "=", inherited ? 1 : 0)
         .executeTakeFirst();
-      if (Number(r.numDeletedRows) === 0) {
-        throw new NotFound(`Could not find role assignment with role: ${roleId}, ${actor.kind}: ${actor.id}, ${target.kind}: ${target.id}.`);
-      }
+      if (Number(r.numDeletedRows) === 0) throw assignmentNotFound(roleId, actor.id, target.id);
       // Tokens of the user (or of every member) lose that role on their next validation;
       // Keystone also revokes them, so a client sees the change at once.
       const users =
@@ -265,7 +347,7 @@ export class AssignmentManager {
       else if (r.target_id === project.domain_id && isDomainType && r.inherited === 1) ids.add(r.role_id);
       else if (r.target_id !== projectId && isProjectType && r.inherited === 1 && ancestors.includes(r.target_id)) ids.add(r.role_id);
     }
-    return this.rolesById(await this.expand(ids, q), q);
+    return this.rolesById(await this.expand(ids, q), q, true);
   }
 
   async effectiveDomainRoles(userId: string, domainId: string, q: Q = this.core.db): Promise<RoleRow[]> {
@@ -278,7 +360,7 @@ export class AssignmentManager {
       .where("type", "in", ["UserDomain", "GroupDomain"])
       .where("inherited", "=", 0)
       .execute();
-    return this.rolesById(await this.expand(rows.map((r) => r.role_id), q), q);
+    return this.rolesById(await this.expand(rows.map((r) => r.role_id), q), q, true);
   }
 
   async effectiveSystemRoles(userId: string, q: Q = this.core.db): Promise<RoleRow[]> {
@@ -292,9 +374,12 @@ export class AssignmentManager {
     return this.rolesById(await this.expand(rows.map((r) => r.role_id), q), q);
   }
 
-  private async rolesById(ids: Set<string>, q: Q): Promise<RoleRow[]> {
+  /** With globalOnly, domain-specific roles are dropped: they only lend the roles they imply. */
+  private async rolesById(ids: Set<string>, q: Q, globalOnly = false): Promise<RoleRow[]> {
     if (ids.size === 0) return [];
-    return q.selectFrom("role").selectAll().where("id", "in", [...ids]).orderBy("name").execute();
+    let s = q.selectFrom("role").selectAll().where("id", "in", [...ids]);
+    if (globalOnly) s = s.where("domain_id", "=", NULL_DOMAIN);
+    return s.orderBy("name").execute();
   }
 
   /** Projects where the user has any effective role (for /v3/auth/projects and /users/{id}/projects). */
@@ -336,4 +421,11 @@ export class AssignmentManager {
       .execute();
     return [...new Set(rows.map((r) => r.target_id))];
   }
+}
+
+/** Keystone's RoleAssignmentNotFound (404). */
+export function assignmentNotFound(roleId: string, actorId: string, targetId: string): NotFound {
+  return new NotFound(
+    `Could not find role assignment with role: ${roleId}, user or group: ${actorId}, project, domain, or system: ${targetId}.`,
+  );
 }

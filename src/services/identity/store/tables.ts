@@ -243,6 +243,25 @@ export interface AppCredAccessRuleRow {
   access_rule_id: string;
 }
 
+export interface TrustRow {
+  id: string;
+  trustor_user_id: string;
+  trustee_user_id: string;
+  project_id: string | null;
+  impersonation: number;
+  /** ISO "YYYY-MM-DDTHH:MM:SS.ffffffZ" or null. */
+  expires_at: string | null;
+  remaining_uses: number | null;
+  redelegated_trust_id: string | null;
+  redelegation_count: number | null;
+  deleted_at: string | null;
+  extra: string;
+}
+export interface TrustRoleRow {
+  trust_id: string;
+  role_id: string;
+}
+
 /**
  * Every identity table. Areas added later (catalog extras, credentials, trusts, limits, …)
  * add their row interfaces to this map next to their migration.
@@ -279,6 +298,8 @@ export interface IdentityTables {
   access_rule: AccessRuleRow;
   application_credential_access_rule: AppCredAccessRuleRow;
   identity_revision: RevisionRow;
+  trust: TrustRow;
+  trust_role: TrustRoleRow;
   domain_config: DomainConfigRow;
 }
 

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { isUniqueViolation } from "../../../db/database.js";
 import type { IdentityDB } from "../store/tables.js";
 
 /**
@@ -66,7 +67,10 @@ export class TokenCodec {
   async load(): Promise<void> {
     let rows = await this.db.selectFrom("token_key").selectAll().orderBy("id").execute();
     if (rows.length === 0) {
-      await this.rotate();
+      // Two processes starting on one empty database may both try; the loser reads the winner's key.
+      await this.rotate().catch((e: unknown) => {
+        if (!isUniqueViolation(e)) throw e;
+      });
       rows = await this.db.selectFrom("token_key").selectAll().orderBy("id").execute();
     }
     this.keys = new Map(rows.map((r) => [r.id, Buffer.from(r.key, "base64")]));
