@@ -104,7 +104,7 @@ export class RequestContext {
   /** Enforce a policy rule against a nested target (flattened as oslo does). */
   enforce(rule: string, target: Record<string, unknown> = {}): void {
     const caller = this.caller;
-    this.policy.enforce(rule, flattenTarget(target), caller.creds, caller.scope);
+    this.policy.enforce(rule, this.policyTarget(target), caller.creds, caller.scope);
   }
 
   /** Check without throwing (for list filtering). */
@@ -112,7 +112,15 @@ export class RequestContext {
     const caller = this.caller;
     return (
       this.policy.scopeAllowed(rule, caller.scope) &&
-      this.policy.check(rule, flattenTarget(target), caller.creds)
+      this.policy.check(rule, this.policyTarget(target), caller.creds)
     );
+  }
+
+  /**
+   * Keystone's enforce_call puts the URL's path parameters (flask view_args) at the top of the
+   * policy dict beside `target`, which is what `user_id:%(user_id)s` (rule:owner) reads.
+   */
+  private policyTarget(target: Record<string, unknown>): Record<string, unknown> {
+    return flattenTarget({ ...this.params, ...target });
   }
 }

@@ -126,6 +126,10 @@ export async function buildKernel(opts: KernelOptions): Promise<FastifyInstance>
           const { body, headers } = svc.faults(ce, req.id);
           for (const h of ridHeaders) reply.header(h, req.id);
           for (const [k, v] of Object.entries({ ...ce.headers, ...headers })) reply.header(k, v);
+          // Every 401 tells the client where to authenticate, as keystonemiddleware does.
+          if (ce.status === 401 && !reply.hasHeader("www-authenticate")) {
+            reply.header("WWW-Authenticate", `Keystone uri="${opts.baseUrl()}/identity"`);
+          }
           return reply.code(ce.status).type("application/json").send(body);
         };
         scope.setErrorHandler((err, req, reply) => sendError(err, req, reply));

@@ -12,6 +12,7 @@ export interface UserRecord extends UserRow {
 }
 
 export interface UserInput {
+  id?: string;
   name?: string;
   domain_id?: string;
   enabled?: boolean;
@@ -36,7 +37,7 @@ const USER_KNOWN = new Set([
   "federated",
 ]);
 
-/** The user options Keystone knows; anything else is a 400. */
+/** The user options Keystone knows (identity/backends/resource_options.py); anything else is a 400. */
 export const USER_OPTIONS = new Set([
   "ignore_change_password_upon_first_use",
   "ignore_password_expiry",
@@ -53,11 +54,71 @@ function extras(input: Record<string, unknown>, known: Set<string>): Record<stri
   return out;
 }
 
+/** Keystone's generic 401: which check failed is not the caller's business. */
+const AUTH_FAILED = "The request you have made requires authentication.";
+
 export interface UserFilter {
   name?: string;
   domainId?: string;
   enabled?: boolean;
   ids?: readonly string[];
+  /** ?password_expires_at=[op:]timestamp, already parsed. */
+  passwordExpires?: { op: ExpiryOp; at: Date };
+}
+
+export type ExpiryOp = "lt" | "lte" | "gt" | "gte" | "eq" | "neq";
+const EXPIRY_OPS: readonly ExpiryOp[] = ["lt", "lte", "gt", "gte", "eq", "neq"];
+
+/**
+ * Parse Keystone's password_expires_at filter: `lt:2016-11-06T15:32:17Z`, or a bare timestamp
+ * for eq. The operator is recognised, as Keystone does, by a ':' in the third or fourth place.
+ */
+export function parseExpiryFilter(spec: string): { op: ExpiryOp; at: Date } {
+  let op = "eq";
+  let ts = spec;
+  if (spec.slice(2, 4).includes(":")) {
+    const i = spec.indexOf(":");
+    op = spec.slice(0, i);
+    ts = spec.slice(i + 1);
+  }
+  // ISO 8601 date-time as oslo's parse_isotime reads it; a trailing Z or offset is optional.
+  const m = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(ts);
+  const at = m ? new Date(m[1] || ts.length <= 10 ? ts : `${ts}Z`) : new Date(NaN);
+  if (Number.isNaN(at.getTime())) {
+    throw new BadRequest(
+      "Timestamp not in expected format. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.",
+    );
+  }
+  if (!(EXPIRY_OPS as readonly string[]).includes(op)) {
+    throw new BadRequest(`The given operator ${op} is not valid. It must be one of the following: 'eq', 'neq', 'lt', 'lte', 'gt', or 'gte'.`);
+  }
+  return { op: op as ExpiryOp, at };
+}
+
+function compareExpiry(value: string | null, f: { op: ExpiryOp; at: Date }): boolean {
+  // SQL comparison with NULL is never true, whatever the operator.
+  if (value === null) return false;
+  const v = Date.parse(value);
+  const t = f.at.getTime();
+  switch (f.op) {
+    case "lt":
+      return v < t;
+    case "lte":
+      return v <= t;
+    case "gt":
+      return v > t;
+    case "gte":
+      return v >= t;
+    case "neq":
+      return v !== t;
+    default:
+      return v === t;
+  }
+}
+
+/** Keystone stores day-based expiry without microseconds. */
+function wholeSeconds(d: Date): Date {
+  return new Date(Math.floor(d.getTime() / 1000) * 1000);
 }
 
 export class UserManager {
@@ -81,9 +142,34 @@ export class UserManager {
       .executeTakeFirst();
   }
 
+  /**
+   * Keystone's User.enabled: a stored-enabled user who has not authenticated for
+   * disable_user_account_days_inactive days (counted from creation when never) reads as
+   * disabled, unless the ignore_user_inactivity option is set.
+   */
+  isEnabled(row: UserRow, now: Date = this.core.now()): boolean {
+    if (row.enabled !== 1) return false;
+    return !this.isInactive(row, now);
+  }
+
+  private isInactive(row: UserRow, now: Date): boolean {
+    const maxDays = this.cfg.disableUserAccountDaysInactive;
+    if (!maxDays || maxDays <= 0) return false;
+    if (json(row.options)["ignore_user_inactivity"] === true) return false;
+    const last = row.last_active_at ?? row.created_at.slice(0, 10);
+    const lastDay = Date.parse(`${last.slice(0, 10)}T00:00:00Z`);
+    const today = Date.parse(`${now.toISOString().slice(0, 10)}T00:00:00Z`);
+    if (Number.isNaN(lastDay)) return false;
+    return (today - lastDay) / 86400_000 >= maxDays;
+  }
+
+  private present(row: UserRow, expires: string | null, now: Date): UserRecord {
+    return { ...row, enabled: this.isEnabled(row, now) ? 1 : 0, password_expires_at: expires };
+  }
+
   private async record(q: Q, row: UserRow): Promise<UserRecord> {
     const pw = await this.activePassword(q, row.id);
-    return { ...row, password_expires_at: pw?.expires_at ?? null };
+    return this.present(row, pw?.expires_at ?? null, this.core.now());
   }
 
   async findUser(id: string, q: Q = this.core.db): Promise<UserRow | undefined> {
@@ -115,50 +201,75 @@ export class UserManager {
       s = s.where("id", "in", f.ids);
     }
     const rows = await s.orderBy("name").orderBy("id").execute();
-    const pws = rows.length
-      ? await this.core.db
-          .selectFrom("password")
-          .select(["user_id", "expires_at"])
-          .where("active", "=", 1)
-          .where(
-            "user_id",
-            "in",
-            rows.map((r) => r.id),
-          )
-          .execute()
-      : [];
-    const exp = new Map(pws.map((p) => [p.user_id, p.expires_at]));
-    return rows.map((r) => ({ ...r, password_expires_at: exp.get(r.id) ?? null }));
+    const exp = new Map<string, string | null>();
+    // Chunked so a large user list stays under SQLite's bound-parameter limit.
+    for (let i = 0; i < rows.length; i += 500) {
+      const ids = rows.slice(i, i + 500).map((r) => r.id);
+      const pws = await this.core.db
+        .selectFrom("password")
+        .select(["user_id", "expires_at"])
+        .where("active", "=", 1)
+        .where("user_id", "in", ids)
+        .execute();
+      for (const p of pws) exp.set(p.user_id, p.expires_at);
+    }
+    const now = this.core.now();
+    let out = rows.map((r) => this.present(r, exp.get(r.id) ?? null, now));
+    if (f.passwordExpires) {
+      const pf = f.passwordExpires;
+      out = out.filter((u) => compareExpiry(u.password_expires_at, pf));
+    }
+    return out;
   }
 
+  /** When a password set now expires: password_expires_days later, unless exempt. */
   private passwordExpiry(now: Date, options: Record<string, unknown>): string | null {
     const days = this.cfg.passwordExpiresDays;
-    if (!days || options["ignore_password_expiry"] === true) return null;
-    return new Date(now.getTime() + days * 86400_000).toISOString();
+    if (!days || days <= 0 || options["ignore_password_expiry"] === true) return null;
+    return wholeSeconds(new Date(now.getTime() + days * 86400_000)).toISOString();
   }
 
+  /** change_password_upon_first_use: a password an admin sets is born expired. */
+  private mustChangeOnFirstUse(options: Record<string, unknown>): boolean {
+    return this.cfg.changePasswordUponFirstUse && options["ignore_change_password_upon_first_use"] !== true;
+  }
+
+  /** keystone.common.validation.validators.validate_password: password_regex, matched at the start. */
   validatePasswordRules(password: string): void {
-    if (this.cfg.passwordRegex && !new RegExp(this.cfg.passwordRegex).test(password)) {
-      throw new BadRequest(
-        `Password validation error: The password does not meet the requirements: ${this.cfg.passwordRegexDescription ?? this.cfg.passwordRegex}.`,
-      );
+    const pattern = this.cfg.passwordRegex;
+    if (!pattern) return;
+    let re: RegExp;
+    try {
+      re = new RegExp(`^(?:${pattern})`, "u");
+    } catch {
+      throw new BadRequest("Password validation error: Unable to validate password due to invalid configuration.");
+    }
+    if (!re.test(password)) {
+      throw new BadRequest(`The password does not match the requirements: ${this.cfg.passwordRegexDescription ?? "None"}.`);
     }
   }
 
   checkOptions(options: Record<string, unknown> | undefined): void {
-    for (const k of Object.keys(options ?? {})) {
-      if (!USER_OPTIONS.has(k)) throw new BadRequest(`Invalid input for field 'options': '${k}' is not a valid option.`);
+    for (const [k, v] of Object.entries(options ?? {})) {
+      if (!USER_OPTIONS.has(k)) {
+        throw new BadRequest(`Invalid input for field 'options': Additional properties are not allowed ('${k}' was unexpected)`);
+      }
+      if (v === null) continue;
+      if (k === "multi_factor_auth_rules") validateMfaRules(v);
+      else if (typeof v !== "boolean") throw new BadRequest(`Invalid input for field 'options/${k}': ${JSON.stringify(v)} is not of type 'boolean'`);
     }
   }
 
   async createUser(input: UserInput): Promise<UserRecord> {
     this.checkOptions(input.options);
+    if (typeof input.password === "string") this.validatePasswordRules(input.password);
     const id = hexId();
     const now = this.core.now();
-    const options = input.options ?? {};
+    // Null options are "unset", and there is nothing to unset yet.
+    const options = Object.fromEntries(Object.entries(input.options ?? {}).filter(([, v]) => v !== null));
     const row: UserRow = {
       id,
-      name: input.name!,
+      name: input.name!.trim(),
       domain_id: input.domain_id!,
       enabled: input.enabled === false ? 0 : 1,
       default_project_id: input.default_project_id ?? null,
@@ -166,22 +277,19 @@ export class UserManager {
       extra: JSON.stringify(extras(input, USER_KNOWN)),
       options: JSON.stringify(options),
       created_at: now.toISOString(),
-      last_active_at: null,
+      // Keystone's enabled setter starts the inactivity clock when that rule is on.
+      last_active_at: input.enabled !== false && this.cfg.disableUserAccountDaysInactive > 0 ? now.toISOString().slice(0, 10) : null,
       failed_auth_count: 0,
       failed_auth_at: null,
     };
     let pw: PasswordRow | undefined;
     if (typeof input.password === "string") {
-      this.validatePasswordRules(input.password);
       pw = {
         id: hexId(),
         user_id: id,
         hash: await this.hash(input.password),
         created_at: now.toISOString(),
-        // A user created by an admin must change the password on first use when configured.
-        expires_at: this.cfg.changePasswordUponFirstUse && options["ignore_change_password_upon_first_use"] !== true
-          ? now.toISOString()
-          : this.passwordExpiry(now, options),
+        expires_at: this.mustChangeOnFirstUse(options) ? now.toISOString() : this.passwordExpiry(now, options),
         self_service: 0,
         active: 1,
       };
@@ -202,14 +310,21 @@ export class UserManager {
     return this.getUser(id);
   }
 
+  /**
+   * PATCH /v3/users/{id}. An admin setting a password skips the history and minimum-age
+   * rules (those guard self-service changes only); disabling the user or setting a password
+   * revokes every token the user holds.
+   */
   async updateUser(id: string, input: UserInput): Promise<UserRecord> {
     const cur = await this.getUser(id);
     if (input.domain_id !== undefined && input.domain_id !== cur.domain_id) {
-      throw new BadRequest("Update of `domain_id` is not allowed.");
+      throw new BadRequest("Cannot change Domain ID");
     }
+    if (typeof input.password === "string") this.validatePasswordRules(input.password);
+    if (input.id !== undefined && input.id !== null && input.id !== id) throw new BadRequest("Cannot change user ID");
     this.checkOptions(input.options);
     const patch: Partial<UserRow> = {};
-    if (input.name !== undefined) patch.name = input.name;
+    if (input.name !== undefined) patch.name = input.name.trim();
     if (input.enabled !== undefined) patch.enabled = input.enabled ? 1 : 0;
     if (input.default_project_id !== undefined) patch.default_project_id = input.default_project_id;
     if (input.description !== undefined) patch.description = input.description;
@@ -218,30 +333,34 @@ export class UserManager {
     if (input.options !== undefined) patch.options = JSON.stringify(options);
     const extra = extras(input, USER_KNOWN);
     if (Object.keys(extra).length > 0) patch.extra = JSON.stringify({ ...json(cur.extra), ...extra });
+    const now = this.core.now();
     if (input.enabled === true) {
+      // Re-enabling clears a lockout and restarts the inactivity clock, as Keystone's setter does.
       patch.failed_auth_count = 0;
       patch.failed_auth_at = null;
+      if (this.cfg.disableUserAccountDaysInactive > 0) patch.last_active_at = now.toISOString().slice(0, 10);
     }
-    const now = this.core.now();
-    let newHash: string | undefined;
-    if (typeof input.password === "string") {
-      this.validatePasswordRules(input.password);
-      newHash = await this.hash(input.password);
-    }
+    let newHash: string | null | undefined;
+    if (typeof input.password === "string") newHash = await this.hash(input.password);
+    else if (input.password === null) newHash = null;
     try {
       await this.core.write(async (trx) => {
         if (Object.keys(patch).length > 0) await trx.updateTable("user").set(patch).where("id", "=", id).execute();
-        if (newHash !== undefined) {
-          await this.storePassword(trx, id, newHash, now, false, options);
+        if (typeof newHash === "string") {
+          const expires = this.mustChangeOnFirstUse(options) ? now.toISOString() : this.passwordExpiry(now, options);
+          await this.storePassword(trx, id, newHash, now, false, expires);
+        } else if (newHash === null) {
+          // A null password leaves the user with no password to authenticate with.
+          await trx.updateTable("password").set({ active: 0 }).where("user_id", "=", id).execute();
         }
-        if ((input.enabled === false && cur.enabled === 1) || newHash !== undefined) {
+        if ((input.enabled === false && cur.enabled === 1) || typeof newHash === "string") {
           await revoke(trx, { user_id: id }, now);
         }
       });
     } catch (e) {
       if (isUniqueViolation(e)) {
         throw new Conflict(
-          `Conflict occurred attempting to store user - Duplicate entry found with name ${String(input.name)} at domain ID ${cur.domain_id}.`,
+          `Conflict occurred attempting to store user - Duplicate entry found with name ${String(patch.name)} at domain ID ${cur.domain_id}.`,
         );
       }
       throw e;
@@ -250,29 +369,26 @@ export class UserManager {
   }
 
   /** Deactivate the current password and store a new one, keeping history for reuse checks. */
-  async storePassword(
+  private async storePassword(
     q: Q,
     userId: string,
     hash: string,
     now: Date,
     selfService: boolean,
-    options: Record<string, unknown>,
+    expiresAt: string | null,
   ): Promise<void> {
     await q.updateTable("password").set({ active: 0 }).where("user_id", "=", userId).execute();
-    const expires =
-      !selfService && this.cfg.changePasswordUponFirstUse && options["ignore_change_password_upon_first_use"] !== true
-        ? now.toISOString()
-        : this.passwordExpiry(now, options);
     await q
       .insertInto("password")
-      .values({ id: hexId(), user_id: userId, hash, created_at: now.toISOString(), expires_at: expires, self_service: selfService ? 1 : 0, active: 1 })
+      .values({ id: hexId(), user_id: userId, hash, created_at: now.toISOString(), expires_at: expiresAt, self_service: selfService ? 1 : 0, active: 1 })
       .execute();
-    // History beyond what unique_last_password_count needs is dropped.
-    const keep = Math.max(1, this.cfg.uniqueLastPasswordCount);
+    // Keystone keeps the current password plus unique_last_password_count of history.
+    const keep = Math.max(1, this.cfg.uniqueLastPasswordCount) + 1;
     const old = await q
       .selectFrom("password")
       .select("id")
       .where("user_id", "=", userId)
+      .orderBy("active", "desc")
       .orderBy("created_at", "desc")
       .offset(keep)
       .limit(1000)
@@ -289,45 +405,56 @@ export class UserManager {
     }
   }
 
-  /** Self-service password change (POST /v3/users/{id}/password). */
+  /**
+   * Self-service password change (POST /v3/users/{id}/password), in Keystone's order: the
+   * original password must authenticate (an expired one still may), then the new one must meet
+   * password_regex, the lock_password option, the minimum age of a self-set password and the
+   * unique_last_password_count history.
+   */
   async changePassword(id: string, original: string, password: string): Promise<void> {
     const user = await this.findUser(id);
-    if (!user) throw new NotFound(`Could not find user: ${id}.`);
-    await this.checkPassword(user, original);
+    if (!user) throw new Unauthorized(AUTH_FAILED);
+    await this.checkPassword(user, original, { allowExpired: true, selfService: true });
+    this.validatePasswordRules(password);
     const options = json(user.options);
     if (options["lock_password"] === true) {
-      throw new BadRequest("You are not allowed to change your password.");
+      throw new BadRequest(
+        "You cannot change your password at this time due to password policy disallowing password changes. Please contact your administrator to reset your password.",
+      );
     }
     const now = this.core.now();
     const cur = await this.activePassword(this.core.db, id);
-    if (cur && this.cfg.minimumPasswordAge > 0 && !this.expired(cur, now)) {
-      const age = now.getTime() - new Date(cur.created_at).getTime();
-      if (age < this.cfg.minimumPasswordAge * 86400_000) {
+    const minDays = this.cfg.minimumPasswordAge;
+    if (cur && cur.self_service === 1 && minDays > 0) {
+      const until = new Date(cur.created_at).getTime() + minDays * 86400_000;
+      if (now.getTime() < until) {
+        const daysLeft = Math.floor((until - now.getTime()) / 86400_000);
         throw new BadRequest(
-          `Password validation error: You cannot change your password at this time due to the minimum password age. Once you change your password, it must be used for ${this.cfg.minimumPasswordAge} day(s) before it can be changed.`,
+          `You cannot change your password at this time due to the minimum password age. Once you change your password, it must be used for ${minDays} day(s) before it can be changed. Please try again in ${daysLeft} day(s) or contact your administrator to reset your password.`,
         );
       }
     }
-    this.validatePasswordRules(password);
-    if (this.cfg.uniqueLastPasswordCount > 0) {
+    const unique = this.cfg.uniqueLastPasswordCount;
+    if (unique > 0) {
       const history = await this.core.db
         .selectFrom("password")
         .select("hash")
         .where("user_id", "=", id)
+        .orderBy("active", "desc")
         .orderBy("created_at", "desc")
-        .limit(this.cfg.uniqueLastPasswordCount)
+        .limit(unique)
         .execute();
       for (const h of history) {
         if (await bcrypt.compare(password, h.hash)) {
           throw new BadRequest(
-            `Password validation error: The new password cannot be identical to a previous password. The total number which includes the new password must be unique is ${this.cfg.uniqueLastPasswordCount}.`,
+            `The new password cannot be identical to a previous password. The total number which includes the new password must be unique is ${unique}.`,
           );
         }
       }
     }
     const hash = await this.hash(password);
     await this.core.write(async (trx) => {
-      await this.storePassword(trx, id, hash, now, true, options);
+      await this.storePassword(trx, id, hash, now, true, this.passwordExpiry(now, options));
       await revoke(trx, { user_id: id }, now);
     });
   }
@@ -337,44 +464,60 @@ export class UserManager {
   }
 
   /**
-   * Verify a password as the password auth method does: lockout, expiry, then the hash.
-   * Every failure is the same 401 so callers learn nothing about which check failed.
+   * Keystone's lockout test (identity/backends/sql.py _is_account_locked): locked once
+   * lockout_failure_attempts failures are recorded, for lockout_duration seconds after the
+   * last one (for good when no duration is set). An expired lock clears the count.
    */
-  async checkPassword(user: UserRow, password: string): Promise<void> {
+  private async isLocked(user: UserRow, options: Record<string, unknown>, now: Date): Promise<boolean> {
+    if (options["ignore_lockout_failure_attempts"] === true) return false;
+    const max = this.cfg.lockoutFailureAttempts;
+    if (!max || max <= 0 || user.failed_auth_count < max) return false;
+    const duration = this.cfg.lockoutDuration;
+    if (!duration || duration <= 0) return true;
+    const last = user.failed_auth_at ? new Date(user.failed_auth_at).getTime() : 0;
+    if (last + duration * 1000 > now.getTime()) return true;
+    await this.core.db.updateTable("user").set({ failed_auth_count: 0, failed_auth_at: null }).where("id", "=", user.id).execute();
+    return false;
+  }
+
+  /**
+   * Verify a user's password as Keystone's identity driver does: lockout, the hash (a miss
+   * is counted towards lockout), the enabled flag, then expiry. `selfService` is the password
+   * change path, which reports a disabled account by name and lets an expired password through
+   * when `allowExpired`; the auth path (whose caller already refused stored-disabled users)
+   * treats an inactive account as any other failure.
+   */
+  async checkPassword(user: UserRow, password: string, opts: { allowExpired?: boolean; selfService?: boolean } = {}): Promise<void> {
     const now = this.core.now();
     const options = json(user.options);
-    const lockout = this.cfg.lockoutFailureAttempts;
-    const ignoresLockout = options["ignore_lockout_failure_attempts"] === true;
-    if (lockout > 0 && !ignoresLockout && user.failed_auth_count >= lockout && user.failed_auth_at) {
-      const until = new Date(user.failed_auth_at).getTime() + this.cfg.lockoutDuration * 1000;
-      if (now.getTime() < until) {
-        throw new Unauthorized("The account is locked for user: " + user.id + ".");
-      }
+    if (!opts.selfService && !this.isEnabled(user, now)) throw new Unauthorized(AUTH_FAILED);
+    if (await this.isLocked(user, options, now)) {
+      throw new Unauthorized(`The account is locked for user: ${user.id}.`);
     }
     const pw = await this.activePassword(this.core.db, user.id);
     const ok = pw !== undefined && (await bcrypt.compare(password, pw.hash));
     if (!ok) {
-      if (lockout > 0 && !ignoresLockout) {
-        const reset = user.failed_auth_at && now.getTime() - new Date(user.failed_auth_at).getTime() > this.cfg.lockoutDuration * 1000;
-        await this.core.db
-          .updateTable("user")
-          .set((eb) => ({
-            failed_auth_count: reset ? 1 : eb("failed_auth_count", "+", 1),
-            failed_auth_at: now.toISOString(),
-          }))
-          .where("id", "=", user.id)
-          .execute();
-      }
-      throw new Unauthorized("The request you have made requires authentication.");
+      await this.core.db
+        .updateTable("user")
+        .set((eb) => ({ failed_auth_count: eb("failed_auth_count", "+", 1), failed_auth_at: now.toISOString() }))
+        .where("id", "=", user.id)
+        .execute();
+      throw new Unauthorized(AUTH_FAILED);
     }
-    if (pw && this.expired(pw, now) && options["ignore_password_expiry"] !== true) {
-      throw new Unauthorized(
-        `The password is expired and needs to be changed for user: ${user.id}.`,
-      );
+    if (!this.isEnabled(user, now)) throw new Unauthorized(`The account is disabled for user: ${user.id}.`);
+    if (!opts.allowExpired && this.expired(pw, now) && options["ignore_password_expiry"] !== true) {
+      throw new Unauthorized(`The password is expired and needs to be changed for user: ${user.id}.`);
     }
     if (user.failed_auth_count > 0) {
       await this.core.db.updateTable("user").set({ failed_auth_count: 0, failed_auth_at: null }).where("id", "=", user.id).execute();
     }
+  }
+
+  /** Token validation refuses users that have gone inactive since the token was issued. */
+  async assertActive(q: Q, userId: string): Promise<void> {
+    if (this.cfg.disableUserAccountDaysInactive <= 0) return;
+    const row = await this.findUser(userId, q);
+    if (row && this.isInactive(row, this.core.now())) throw new NotFound("Could not find token.");
   }
 
   async deleteUser(id: string): Promise<void> {
@@ -527,9 +670,31 @@ export class UserManager {
     return rows.map((r) => r.user_id);
   }
 
+  /** A successful authentication restarts the inactivity clock (shadow_users set_last_active_at). */
   async recordActivity(userId: string): Promise<void> {
     if (this.cfg.disableUserAccountDaysInactive <= 0) return;
     const today = this.core.now().toISOString().slice(0, 10);
     await this.core.db.updateTable("user").set({ last_active_at: today }).where("id", "=", userId).execute();
+  }
+}
+
+/**
+ * multi_factor_auth_rules: a list of non-empty lists of method names, no list repeated and no
+ * name repeated within a list (keystone's _mfa_rules_validator_list_of_lists_of_strings_no_duplicates).
+ */
+function validateMfaRules(v: unknown): void {
+  const bad = (): BadRequest =>
+    new BadRequest(
+      "Invalid input for field 'options/multi_factor_auth_rules': Invalid data type, must be a list of lists comprised of strings. Sub-lists may not be duplicated. Strings in sub-lists may not be duplicated.",
+    );
+  if (!Array.isArray(v)) throw bad();
+  const seen = new Set<string>();
+  for (const sub of v) {
+    if (!Array.isArray(sub) || sub.length === 0) throw bad();
+    if (!sub.every((s) => typeof s === "string")) throw bad();
+    if (new Set(sub).size !== sub.length) throw bad();
+    const key = JSON.stringify(sub);
+    if (seen.has(key)) throw bad();
+    seen.add(key);
   }
 }
