@@ -5,6 +5,7 @@ import type { Migration } from "kysely";
 import pino from "pino";
 import type { Logger } from "pino";
 import { loadPolicyFile, PolicyEngine } from "../auth/policy.js";
+import { InProcessTransport } from "../clients/transport.js";
 import type { Clock } from "../common/clock.js";
 import { systemClock } from "../common/clock.js";
 import type { Config } from "../config/config.js";
@@ -29,6 +30,8 @@ export interface Cloud {
   /** Public base URL, e.g. http://127.0.0.1:5000 */
   url: string;
   boot: BootstrapResult;
+  /** In-process client for service-to-service calls (as the stackbox-service user). */
+  transport: InProcessTransport;
   close(): Promise<void>;
 }
 
@@ -92,6 +95,15 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
     services: services.map((s) => ({ type: s.type, name: s.name, url: `${url}${s.prefix}${s.type === "identity" ? "/v3" : ""}` })),
   });
   if (!config.memory && !opts.noFiles) writeClientFiles(config, url, boot);
+  // Issued directly (no password exists for this user): a token for service-to-service calls.
+  const transport = new InProcessTransport(http, async () => {
+    const t = identity.tokens.issue({
+      userId: boot.serviceUserId,
+      methods: ["password"],
+      scope: { kind: "project", id: boot.serviceProjectId },
+    });
+    return { id: t.id, expiresAt: t.payload.expiresAt };
+  });
 
   return {
     http,
@@ -99,6 +111,7 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
     database,
     url,
     boot,
+    transport,
     close: async () => {
       await http.close();
       await database.close();

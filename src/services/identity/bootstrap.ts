@@ -9,6 +9,8 @@ export interface BootstrapResult {
   adminPassword: string | undefined;
   adminUserId: string;
   adminProjectId: string;
+  serviceUserId: string;
+  serviceProjectId: string;
 }
 
 export interface CatalogService {
@@ -81,6 +83,13 @@ async function bootstrapOnce(
   await assignments.grant({ kind: "user", id: user.id }, { kind: "project", id: admin.id }, roleIds["admin"]!, false);
   await assignments.grant({ kind: "user", id: user.id }, { kind: "domain", id: DEFAULT_DOMAIN_ID }, roleIds["admin"]!, false);
   await assignments.grant({ kind: "user", id: user.id }, { kind: "system", id: "system" }, roleIds["admin"]!, false);
+  // The user other services call with (in-process transport): service + admin on "service".
+  const serviceProject = (await resources.getProjectByName("service", DEFAULT_DOMAIN_ID))!;
+  let svcUser = await users.findUserByName("stackbox-service", DEFAULT_DOMAIN_ID);
+  svcUser ??= await users.createUser({ name: "stackbox-service", domain_id: DEFAULT_DOMAIN_ID, description: "Stackbox internal service user" });
+  for (const role of ["service", "admin"]) {
+    await assignments.grant({ kind: "user", id: svcUser.id }, { kind: "project", id: serviceProject.id }, roleIds[role]!, false);
+  }
   for (const s of opts.services) await id.catalog.ensureService(s.type, s.name, s.url, opts.region);
-  return { created, adminPassword, adminUserId: user.id, adminProjectId: admin.id };
+  return { created, adminPassword, adminUserId: user.id, adminProjectId: admin.id, serviceUserId: svcUser.id, serviceProjectId: serviceProject.id };
 }
