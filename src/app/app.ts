@@ -56,7 +56,7 @@ export async function openState(config: Config, schema?: string): Promise<Databa
   if (schema) opts.schema = schema;
   const database = await openDatabase(opts);
   const all: Record<string, Migration> = { ...identityMigrations };
-  await migrate(database.db, all);
+  await migrate(database.db, all, database.dialect === "postgres" ? schema : undefined);
   return database;
 }
 

@@ -103,6 +103,10 @@ const ENV: Record<string, [keyof Config | `identity.${keyof IdentityConfig}`, "s
   STACKBOX_UNIQUE_LAST_PASSWORD_COUNT: ["identity.uniqueLastPasswordCount", "n"],
   STACKBOX_PASSWORD_EXPIRES_DAYS: ["identity.passwordExpiresDays", "n"],
   STACKBOX_MINIMUM_PASSWORD_AGE: ["identity.minimumPasswordAge", "n"],
+  STACKBOX_PASSWORD_REGEX: ["identity.passwordRegex", "s"],
+  STACKBOX_PASSWORD_REGEX_DESCRIPTION: ["identity.passwordRegexDescription", "s"],
+  STACKBOX_CHANGE_PASSWORD_UPON_FIRST_USE: ["identity.changePasswordUponFirstUse", "b"],
+  STACKBOX_DISABLE_USER_ACCOUNT_DAYS_INACTIVE: ["identity.disableUserAccountDaysInactive", "n"],
 };
 
 export class ConfigError extends Error {}

@@ -67,9 +67,16 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
 }
 
 /** Run every service's forward-only migrations, in name order, recording them in one table. */
-export async function migrate(db: AnyDB, migrations: Record<string, Migration>): Promise<void> {
+export async function migrate(db: AnyDB, migrations: Record<string, Migration>, schema?: string): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations };
-  const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true });
+  // With a schema of our own, the bookkeeping tables must be looked up there too: Kysely's
+  // existence check otherwise sees another schema's tables and skips creating ours.
+  const migrator = new Migrator({
+    db,
+    provider,
+    allowUnorderedMigrations: true,
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error");

@@ -10,6 +10,7 @@ import { AuthManager } from "./manager/auth.js";
 import { CatalogManager } from "./manager/catalog.js";
 import { DomainConfigManager } from "./manager/domain-config.js";
 import { ResourceManager } from "./manager/resource.js";
+import { TrustManager } from "./manager/trusts.js";
 import { UserManager } from "./manager/users.js";
 import { identityMigrations } from "./migrations/index.js";
 import { identityPolicies } from "./policies.js";
@@ -34,6 +35,8 @@ export async function createIdentity(database: Database, config: Config, clock: 
   const auth = new AuthManager(core, users, resources, assignments, tokens);
   const domainConfig = new DomainConfigManager(core);
   core.onDelete("domain", (trx, domainId) => domainConfig.purge(trx, domainId));
+  // disable_user_account_days_inactive also ends the tokens of a user who has gone inactive.
+  tokens.addHook((q, t) => users.assertActive(q, t.user.id));
   core.onDelete("project", (trx, projectId) => catalog.onProjectDeleted(trx, projectId));
   // Assignments go with whatever they point at.
   for (const kind of ["project", "domain"] as const) {
@@ -61,7 +64,13 @@ export async function createIdentity(database: Database, config: Config, clock: 
     }
     await trx.deleteFrom("role").where("domain_id", "=", domainId).execute();
   });
-  return { core, resources, users, assignments, catalog, codec, tokens, auth, domainConfig };
+  // OS-TRUST: trust-scoped tokens, and trusts go with their trustor, trustee and project.
+  const trusts = new TrustManager(core, assignments);
+  auth.registerScope("OS-TRUST:trust", (data, who) => trusts.resolveScope(data, who));
+  tokens.addHook((q, t) => trusts.tokenHook(q, t));
+  core.onDelete("user", (trx, userId) => trusts.purgeForUser(trx, userId));
+  core.onDelete("project", (trx, projectId) => trusts.purgeForProject(trx, projectId));
+  return { core, resources, users, assignments, catalog, codec, tokens, auth, domainConfig, trusts };
 }
 
 export function identityService(id: Identity): ServiceDefinition {

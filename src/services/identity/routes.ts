@@ -6,11 +6,15 @@ import { domainRoutes } from "./api/domains.js";
 import { endpointFilterRoutes } from "./api/endpoint-filter.js";
 import { endpointRoutes } from "./api/endpoints.js";
 import { grantRoutes } from "./api/grants.js";
+import { groupRoutes } from "./api/groups.js";
+import { impliedRoleRoutes } from "./api/implied-roles.js";
 import { policyRoutes } from "./api/policies.js";
 import { projectRoutes } from "./api/projects.js";
 import { regionRoutes } from "./api/regions.js";
+import { roleAssignmentRoutes } from "./api/role-assignments.js";
 import { roleRoutes } from "./api/roles.js";
 import { serviceRoutes } from "./api/services.js";
+import { trustRoutes } from "./api/trusts.js";
 import { userRoutes } from "./api/users.js";
 import { versionRoutes } from "./api/versions.js";
 
@@ -25,10 +29,14 @@ export function identityRoutes(id: Identity): Route[] {
     ...userRoutes(id),
     ...roleRoutes(id),
     ...grantRoutes(id),
+    ...groupRoutes(id),
+    ...impliedRoleRoutes(id),
+    ...roleAssignmentRoutes(id),
     ...regionRoutes(id),
     ...serviceRoutes(id),
     ...endpointRoutes(id),
     ...endpointFilterRoutes(id),
     ...policyRoutes(id),
+    ...trustRoutes(id),
   ];
 }

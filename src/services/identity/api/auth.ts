@@ -35,7 +35,7 @@ export function authRoutes(id: Identity): Route[] {
       body: authRequest,
       handler: async (ctx) => {
         const req = (ctx.body as { auth: AuthRequest }).auth;
-        const t = await auth.authenticate(req);
+        const t = await auth.authenticate(req, { method: ctx.method, url: ctx.url, headers: ctx.headers, baseUrl: ctx.baseUrl });
         return render(ctx, t, 201);
       },
     },

@@ -1,11 +1,11 @@
 import { BadRequest } from "../../../common/errors.js";
 import type { RequestContext } from "../../../http/context.js";
 
-/** Keystone reads boolean filters leniently: false/0/no/off are false, anything else true. */
+/** Keystone reads boolean filters leniently (oslo bool_from_string): f/false/n/no/off/0 are false, anything else true. */
 export function boolQuery(ctx: RequestContext, name: string): boolean | undefined {
   const v = ctx.q(name);
   if (v === undefined) return undefined;
-  return !/^(false|0|no|off)$/i.test(v);
+  return !/^(f|false|n|no|off|0)$/i.test(v.trim());
 }
 
 /** True when a flag-style query parameter (?parents_as_list) is present and not false. */

@@ -5,6 +5,7 @@ import type { CatalogManager } from "../manager/catalog.js";
 import type { DomainConfigManager } from "../manager/domain-config.js";
 import type { ResourceManager } from "../manager/resource.js";
 import type { UserManager } from "../manager/users.js";
+import type { TrustManager } from "../manager/trusts.js";
 import type { TokenCodec } from "../tokens/format.js";
 import type { TokenProvider } from "../tokens/provider.js";
 
@@ -19,4 +20,5 @@ export interface Identity {
   codec: TokenCodec;
   auth: AuthManager;
   domainConfig: DomainConfigManager;
+  trusts: TrustManager;
 }

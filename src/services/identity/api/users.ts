@@ -1,6 +1,7 @@
 import { BadRequest, NotFound } from "../../../common/errors.js";
 import type { RequestContext, Route } from "../../../http/context.js";
-import type { UserInput, UserRecord } from "../manager/users.js";
+import type { UserFilter, UserInput, UserRecord } from "../manager/users.js";
+import { parseExpiryFilter } from "../manager/users.js";
 import { passwordChange, userCreate, userUpdate } from "../schemas/users.js";
 import { collection, limited } from "../views/common.js";
 import { projectView } from "../views/resource.js";
@@ -8,17 +9,36 @@ import { groupView, userView } from "../views/users.js";
 import { boolQuery, entity } from "./common.js";
 import type { Identity } from "./deps.js";
 
-const target = (u: { id: string; domain_id: string }): Record<string, unknown> => ({
-  target: { user: { id: u.id, domain_id: u.domain_id } },
+const target = (u: { id: string; domain_id: string } | undefined): Record<string, unknown> => ({
+  target: u ? { user: { id: u.id, domain_id: u.domain_id } } : {},
 });
 
 export function userRoutes(id: Identity): Route[] {
   const { users, resources } = id;
 
+  /**
+   * Keystone builds the target before it knows whether the user exists, so a caller the
+   * policy refuses gets 403 for a missing user too; only an allowed caller learns it is 404.
+   */
   const load = async (ctx: RequestContext, rule: string): Promise<UserRecord> => {
-    const u = await users.getUser(ctx.params["user_id"]!);
+    let u: UserRecord | undefined;
+    let missing: unknown;
+    try {
+      u = await users.getUser(ctx.params["user_id"]!);
+    } catch (e) {
+      if (!(e instanceof NotFound)) throw e;
+      missing = e;
+    }
     ctx.enforce(rule, target(u));
+    if (!u) throw missing;
     return u;
+  };
+
+  /** identity/core.py _assert_default_project_id_is_not_domain (a missing project is fine). */
+  const checkDefaultProject = async (projectId: string | null | undefined): Promise<void> => {
+    if (!projectId) return;
+    const p = await resources.findProject(projectId);
+    if (p?.is_domain === 1) throw new BadRequest(`User's default project ID cannot be a domain ID: ${projectId}`);
   };
 
   return [
@@ -30,15 +50,14 @@ export function userRoutes(id: Identity): Route[] {
       body: userCreate,
       handler: async (ctx) => {
         const input = entity<UserInput>(ctx, "user");
+        ctx.enforce("identity:create_user", { target: { user: { ...input, password: undefined } } });
         const caller = ctx.caller;
-        input.domain_id ??= caller.domainId ?? caller.projectDomainId ?? caller.userDomainId;
-        ctx.enforce("identity:create_user", { target: { user: { domain_id: input.domain_id } } });
+        // No domain_id: the token's domain, else the default domain (Keystone's _normalize_domain_id).
+        if (!input.domain_id) input.domain_id = caller.domainId ?? "default";
+        if (typeof input.password === "string") users.validatePasswordRules(input.password);
         const d = await resources.findDomain(input.domain_id);
         if (!d) throw new NotFound(`Could not find domain: ${input.domain_id}.`);
-        if (input.default_project_id) {
-          const p = await resources.findProject(input.default_project_id);
-          if (p?.is_domain === 1) throw new BadRequest("Cannot use a domain as a user's default project.");
-        }
+        await checkDefaultProject(input.default_project_id);
         const u = await users.createUser(input);
         return { status: 201, body: { user: userView(ctx, u) } };
       },
@@ -49,17 +68,21 @@ export function userRoutes(id: Identity): Route[] {
       operation: "listUsers",
       policy: "identity:list_users",
       handler: async (ctx) => {
-        const domainId = ctx.q("domain_id");
-        ctx.enforce("identity:list_users", domainId ? { target: { domain_id: domainId } } : {});
-        const f: Parameters<typeof users.listUsers>[0] = {};
+        // The target is the token's domain, never the query: a filter does not grant anything.
+        const tokenDomain = ctx.caller.domainId;
+        ctx.enforce("identity:list_users", tokenDomain ? { target: { domain_id: tokenDomain } } : {});
+        const f: UserFilter = {};
         const name = ctx.q("name");
         if (name !== undefined) f.name = name;
+        const domainId = ctx.q("domain_id");
         if (domainId !== undefined) f.domainId = domainId;
         const en = boolQuery(ctx, "enabled");
         if (en !== undefined) f.enabled = en;
-        let list = await users.listUsers(f);
         const pea = ctx.q("password_expires_at");
-        if (pea !== undefined) list = filterPasswordExpiry(list, pea);
+        if (pea !== undefined) f.passwordExpires = parseExpiryFilter(pea);
+        let list = await users.listUsers(f);
+        // A domain-scoped caller only ever sees its own domain's users.
+        if (tokenDomain) list = list.filter((u) => u.domain_id === tokenDomain);
         return { body: limited(ctx, "users", list.map((u) => userView(ctx, u)), id.core.config.identity.listLimit) };
       },
     },
@@ -79,10 +102,9 @@ export function userRoutes(id: Identity): Route[] {
       handler: async (ctx) => {
         const cur = await load(ctx, "identity:update_user");
         const input = entity<UserInput>(ctx, "user");
-        if (input.default_project_id) {
-          const p = await resources.findProject(input.default_project_id);
-          if (p?.is_domain === 1) throw new BadRequest("Cannot use a domain as a user's default project.");
-        }
+        // Clients (tempest's update_user) echo the id; only a different one is refused.
+        if (input.id !== undefined && input.id !== null && input.id !== cur.id) throw new BadRequest("Cannot change ID");
+        await checkDefaultProject(input.default_project_id);
         const u = await users.updateUser(cur.id, input);
         return { body: { user: userView(ctx, u) } };
       },
@@ -99,7 +121,7 @@ export function userRoutes(id: Identity): Route[] {
       },
     },
     {
-      // Self-service: Keystone lets anyone who knows the original password change it.
+      // Self-service and unenforced in Keystone: knowing the original password is the proof.
       method: "POST",
       path: "/v3/users/:user_id/password",
       operation: "changePassword",
@@ -141,36 +163,18 @@ export function userRoutes(id: Identity): Route[] {
         const f: Parameters<typeof users.listGroups>[0] = { ids: gids };
         const name = ctx.q("name");
         if (name !== undefined) f.name = name;
-        const list = await users.listGroups(f);
-        return { body: collection(ctx, "groups", list.map((g) => groupView(ctx, g))) };
+        let list = await users.listGroups(f);
+        const tokenDomain = ctx.caller.domainId;
+        if (tokenDomain) list = list.filter((g) => g.domain_id === tokenDomain);
+        // Keystone marks every membership with its expiry; plain memberships never expire.
+        return {
+          body: collection(
+            ctx,
+            "groups",
+            list.map((g) => ({ ...groupView(ctx, g), membership_expires_at: null })),
+          ),
+        };
       },
     },
   ];
-}
-
-/** ?password_expires_at={lt|lte|gt|gte|eq|neq}:<timestamp>, as Keystone filters. */
-function filterPasswordExpiry(list: UserRecord[], spec: string): UserRecord[] {
-  const m = /^(?:(lt|lte|gt|gte|eq|neq):)?(.+)$/.exec(spec);
-  if (!m) throw new BadRequest(`Invalid password_expires_at filter: ${spec}`);
-  const op = m[1] ?? "eq";
-  const t = Date.parse(m[2]!);
-  if (Number.isNaN(t)) throw new BadRequest(`Invalid timestamp in password_expires_at: ${m[2]!}`);
-  return list.filter((u) => {
-    if (!u.password_expires_at) return false;
-    const v = Date.parse(u.password_expires_at);
-    switch (op) {
-      case "lt":
-        return v < t;
-      case "lte":
-        return v <= t;
-      case "gt":
-        return v > t;
-      case "gte":
-        return v >= t;
-      case "neq":
-        return v !== t;
-      default:
-        return Math.floor(v / 1000) === Math.floor(t / 1000);
-    }
-  });
 }

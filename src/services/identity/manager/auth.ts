@@ -25,7 +25,17 @@ export interface MethodResult {
   fromToken?: TokenData;
 }
 
-export type AuthMethod = (data: unknown) => Promise<MethodResult>;
+/** The HTTP request behind POST /v3/auth/tokens, for methods that verify a signature over it (OAuth1). */
+export interface AuthHttp {
+  method: string;
+  /** Path and query as received. */
+  url: string;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The cloud's public base URL. */
+  baseUrl: string;
+}
+
+export type AuthMethod = (data: unknown, http?: AuthHttp) => Promise<MethodResult>;
 /** Resolves a scope key other than project/domain/system (OS-TRUST:trust). */
 export type ScopeResolver = (data: unknown, who: MethodResult) => Promise<{ scope: TokenPayload["scope"]; trustId?: string; userId?: string }>;
 
@@ -121,6 +131,11 @@ export class AuthManager {
     } catch {
       throw new Unauthorized("The request you have made requires authentication.");
     }
+    if (t.payload.accessTokenId) {
+      throw new Forbidden(
+        "You are not authorized to perform the requested action: Using OAuth-scoped token to create another token. Create a new OAuth-scoped token instead.",
+      );
+    }
     if (t.payload.trustId) throw new Forbidden("Trust-scoped tokens cannot be used to obtain another token.");
     if (t.payload.appCredId) throw new Forbidden("A token created with an application credential cannot be used to obtain another token.");
     const out: MethodResult = {
@@ -135,7 +150,7 @@ export class AuthManager {
   }
 
   /** POST /v3/auth/tokens: run every method, resolve the scope, issue and validate. */
-  async authenticate(req: AuthRequest): Promise<TokenData> {
+  async authenticate(req: AuthRequest, http?: AuthHttp): Promise<TokenData> {
     const methods = req.identity.methods;
     if (!Array.isArray(methods) || methods.length === 0) throw new BadRequest("Expecting to find methods in identity.");
     let who: MethodResult | undefined;
@@ -144,7 +159,7 @@ export class AuthManager {
       if (!impl) throw new Unauthorized(`Attempted to authenticate with an unsupported method.`);
       const data = req.identity[m];
       if (data === undefined) throw new BadRequest(`Expecting to find ${m} in identity.`);
-      const r = await impl(data);
+      const r = await impl(data, http);
       if (who && who.userId !== r.userId) throw new Unauthorized("User IDs do not match between auth methods.");
       who = { ...who, ...r };
     }

@@ -10,7 +10,7 @@ export function userView(ctx: RequestContext, u: UserRecord): Record<string, unk
     name: u.name,
     domain_id: u.domain_id,
     enabled: u.enabled === 1,
-    password_expires_at: u.password_expires_at,
+    password_expires_at: pythonTime(u.password_expires_at),
     options: json(u.options),
     links: { self: link(ctx, `users/${u.id}`) },
   };
@@ -27,4 +27,15 @@ export function groupView(ctx: RequestContext, g: GroupRow): Record<string, unkn
     description: g.description ?? "",
     links: { self: link(ctx, `groups/${g.id}`) },
   });
+}
+
+/**
+ * A datetime as Keystone's JSON encoder writes it (oslo to_primitive): microseconds and no
+ * zone designator, e.g. 2024-01-02T03:04:05.000000.
+ */
+export function pythonTime(iso: string | null): string | null {
+  if (iso === null) return null;
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toISOString().replace(/\.(\d{3})Z$/, ".$1000");
 }
