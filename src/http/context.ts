@@ -45,6 +45,8 @@ export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
 export interface Reply {
   status?: number;
   body?: unknown;
+  /** A non-JSON body sent as is, typed by headers["content-type"] (OAuth1's form-encoded tokens). */
+  text?: string;
   headers?: Record<string, string>;
 }
 

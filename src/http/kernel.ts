@@ -211,6 +211,7 @@ function registerRoute(
       for (const h of ridHeaders) reply.header(h, req.id);
       for (const [k, v] of Object.entries({ ...extra, ...out.headers })) reply.header(k, v);
       reply.code(out.status ?? 200);
+      if (out.text !== undefined) return reply.send(out.text);
       if (out.body === undefined) return reply.send();
       return reply.type("application/json").send(JSON.stringify(out.body));
     },

@@ -566,3 +566,21 @@ test("catalog: disabled services and endpoints are left out; domain tokens skip 
   await req("PATCH", `/services/${s.id}`, { service: { enabled: false } });
   assert.equal(await find(admin), undefined);
 });
+
+test("a service or region still used by a registered limit is refused (403), never a 500", async (t) => {
+  const s = await createService();
+  const region = (await req("POST", "/regions", { region: {} })).body.region.id as string;
+  const rl = await req("POST", "/registered_limits", {
+    registered_limits: [{ service_id: s.id, region_id: region, resource_name: unique("res"), default_limit: 3 }],
+  });
+  if (rl.status !== 201) {
+    t.skip(`registered limits not available (${rl.status})`);
+    return;
+  }
+  assertError(await req("DELETE", `/services/${s.id}`), 403);
+  assertError(await req("DELETE", `/regions/${region}`), 403);
+  assert.equal((await req("GET", `/services/${s.id}`)).status, 200);
+  assert.equal((await req("DELETE", `/registered_limits/${rl.body.registered_limits[0].id}`)).status, 204);
+  assert.equal((await req("DELETE", `/services/${s.id}`)).status, 204);
+  assert.equal((await req("DELETE", `/regions/${region}`)).status, 204);
+});

@@ -264,14 +264,18 @@ async function buildRequest(w: World, route: Route, cell: Cell): Promise<Built> 
       target["role"] = { id: v, domain_id: null };
     } else if (coll === "tags") {
       v = "t1";
+    } else if (route.path.includes("/config") && (name === "group" || name === "option")) {
+      v = name === "group" ? "identity" : "driver";
     } else {
-      // Anything else: the first of the collection, as the admin lists it.
-      const prefix = out.join("/");
-      const r = await w.tc.request("GET", `/identity${prefix}`, { token: await w.tc.adminToken() });
-      const key = Object.keys(r.body ?? {}).find((k) => Array.isArray(r.body[k]));
-      const first: unknown = key ? r.body[key][0] : undefined;
-      if (typeof first === "string") v = first;
-      else if (first && typeof first === "object") v = (first as { id?: string }).id;
+      // Anything else: the first of the collection, as the admin lists it (nested, then top-level).
+      for (const listPath of [out.join("/"), `/v3/${coll}`]) {
+        const r = await w.tc.request("GET", `/identity${listPath}`, { token: await w.tc.adminToken() });
+        const key = Object.keys(r.body ?? {}).find((k) => Array.isArray(r.body[k]));
+        const first: unknown = key ? r.body[key][0] : undefined;
+        if (typeof first === "string") v = first;
+        else if (first && typeof first === "object") v = (first as { id?: string }).id;
+        if (v !== undefined) break;
+      }
     }
     if (v === undefined) return { path: "", headers: {}, target: {}, skip: `no value for :${name}` };
     viewArgs[keystoneName(coll, name)] = v;

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import pino from "pino";
 import { startCloud } from "../../src/app/app.js";
 import type { Cloud } from "../../src/app/app.js";
+import type { Clock } from "../../src/common/clock.js";
 import type { PartialConfig } from "../../src/config/config.js";
 import { loadConfig } from "../../src/config/config.js";
 
@@ -38,7 +39,8 @@ export interface Response {
 
 export const ADMIN_PASSWORD = "password";
 
-export async function startTestCloud(over: PartialConfig = {}): Promise<TestCloud> {
+/** `clock`: a ManualClock lets a test move time (lockout, expiry) instead of sleeping. */
+export async function startTestCloud(over: PartialConfig = {}, extra: { clock?: Clock } = {}): Promise<TestCloud> {
   const pg = process.env["STACKBOX_TEST_PG"];
   const flags: PartialConfig = {
     host: "127.0.0.1",
@@ -52,6 +54,7 @@ export async function startTestCloud(over: PartialConfig = {}): Promise<TestClou
   if (pg) flags.database = pg;
   const config = loadConfig({ env: {}, flags });
   const opts: Parameters<typeof startCloud>[1] = { logger: pino({ level: "silent" }), noFiles: true };
+  if (extra.clock) opts.clock = extra.clock;
   if (pg) opts.schema = `t_${randomBytes(6).toString("hex")}`;
   const cloud = await startCloud(config, opts);
   const url = cloud.url;

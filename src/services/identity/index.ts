@@ -5,10 +5,17 @@ import type { ServiceDefinition } from "../../http/service.js";
 import type { Identity } from "./api/deps.js";
 import { IdentityCore } from "./core.js";
 import { identityFaults } from "./faults.js";
+import { AppCredManager } from "./manager/app-creds.js";
 import { AssignmentManager } from "./manager/assignment.js";
 import { AuthManager } from "./manager/auth.js";
 import { CatalogManager } from "./manager/catalog.js";
+import { CredentialCrypto } from "./manager/credential-crypto.js";
+import { CredentialManager } from "./manager/credentials.js";
 import { DomainConfigManager } from "./manager/domain-config.js";
+import { LimitManager } from "./manager/limits.js";
+import { OAuth1Manager } from "./manager/oauth1.js";
+import { Ec2TokenManager } from "./manager/ec2tokens.js";
+import { RevokeEventManager } from "./manager/revoke-events.js";
 import { ResourceManager } from "./manager/resource.js";
 import { TrustManager } from "./manager/trusts.js";
 import { UserManager } from "./manager/users.js";
@@ -70,7 +77,28 @@ export async function createIdentity(database: Database, config: Config, clock: 
   tokens.addHook((q, t) => trusts.tokenHook(q, t));
   core.onDelete("user", (trx, userId) => trusts.purgeForUser(trx, userId));
   core.onDelete("project", (trx, projectId) => trusts.purgeForProject(trx, projectId));
-  return { core, resources, users, assignments, catalog, codec, tokens, auth, domainConfig, trusts };
+  // Credentials (encrypted blobs, OS-EC2, ec2tokens) and application credentials.
+  const credentials = new CredentialManager(core, new CredentialCrypto(idb));
+  await credentials.load();
+  const appCreds = new AppCredManager(core, users, assignments, auth);
+  auth.registerMethod("application_credential", (d) => appCreds.authMethod(d));
+  tokens.addHook((q, t) => appCreds.tokenHook(q, t));
+  const ec2tokens = new Ec2TokenManager(core, credentials, users, resources, assignments, tokens);
+  core.onDelete("user", (trx, userId) => credentials.onUserDeleted(trx, userId));
+  core.onDelete("user", (trx, userId) => appCreds.onUserDeleted(trx, userId));
+  core.onDelete("project", (trx, projectId) => credentials.onProjectDeleted(trx, projectId));
+  core.onDelete("project", (trx, projectId) => appCreds.onProjectDeleted(trx, projectId));
+  core.onDelete("role", (trx, roleId) => appCreds.onRoleDeleted(trx, roleId));
+  // Unified limits: a project's or domain's limits go with it.
+  const limits = new LimitManager(core);
+  for (const kind of ["project", "domain"] as const) core.onDelete(kind, (trx, ownerId) => limits.deleteForOwner(trx, ownerId));
+  // OS-OAUTH1: the "oauth1" method, its tokens' roles, and tokens that go with users and projects.
+  const oauth1 = new OAuth1Manager(core, assignments);
+  auth.registerMethod("oauth1", (_data, http) => oauth1.authenticate(http));
+  tokens.addHook((q, t) => oauth1.tokenHook(q, t));
+  core.onDelete("user", (trx, userId) => oauth1.deleteForUser(trx, userId));
+  core.onDelete("project", (trx, projectId) => oauth1.deleteForProject(trx, projectId));
+  return { core, resources, users, assignments, catalog, codec, tokens, auth, domainConfig, revokeEvents: new RevokeEventManager(core), trusts, credentials, appCreds, ec2tokens, limits, oauth1 };
 }
 
 export function identityService(id: Identity): ServiceDefinition {

@@ -4,7 +4,7 @@ import { credentialCreate, credentialUpdate } from "../schemas/credentials.js";
 import { limited } from "../views/common.js";
 import { credentialView } from "../views/credentials.js";
 import { entity } from "./common.js";
-import { requirePrimaryAuth } from "./delegation.js";
+import { isDelegated, requirePrimaryAuth } from "./delegation.js";
 import type { Identity } from "./deps.js";
 
 const target = (c: Pick<CredentialRecord, "id" | "user_id" | "project_id" | "type">): Record<string, unknown> => ({
@@ -55,7 +55,6 @@ export function credentialRoutes(id: Identity): Route[] {
         // delegated token sees none.
         const all = await credentials.list(f);
         const visible = all.filter((c) => ctx.allowed("identity:get_credential", target(c)));
-        const { isDelegated } = await import("./delegation.js");
         const list = isDelegated(caller) ? [] : visible;
         return { body: limited(ctx, "credentials", list.map((c) => credentialView(ctx, c)), id.core.config.identity.listLimit) };
       },

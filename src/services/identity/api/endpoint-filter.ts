@@ -2,7 +2,7 @@ import type { RequestContext, Route } from "../../../http/context.js";
 import type { Input } from "../manager/catalog.js";
 import { endpointGroupCreate, endpointGroupUpdate } from "../schemas/catalog.js";
 import { endpointGroupView, endpointView, projectEndpointGroupView } from "../views/catalog.js";
-import { collection, limited } from "../views/common.js";
+import { collection } from "../views/common.js";
 import { projectView } from "../views/resource.js";
 import { entity } from "./common.js";
 import type { Identity } from "./deps.js";
@@ -19,7 +19,11 @@ export function endpointFilterRoutes(id: Identity): Route[] {
   const p = (ctx: RequestContext, name: string): string => ctx.params[name]!;
   const projectsBody = async (ctx: RequestContext, ids: string[]): Promise<Record<string, unknown>> => {
     const list = [];
-    for (const pid of ids) list.push(projectView(ctx, await resources.getProject(pid)));
+    for (const pid of ids) {
+      // An association written while its project was being deleted names no project: skip it.
+      const row = await resources.findProject(pid);
+      if (row) list.push(projectView(ctx, await resources.getProject(pid)));
+    }
     return collection(ctx, "projects", list);
   };
 
@@ -46,9 +50,8 @@ export function endpointFilterRoutes(id: Identity): Route[] {
         const name = ctx.q("name");
         ctx.enforce("identity:list_endpoint_groups", name !== undefined ? { filter_attr: { name } } : {});
         const list = await catalog.listEndpointGroups(name !== undefined ? { name } : {});
-        return {
-          body: limited(ctx, "endpoint_groups", list.map((g) => endpointGroupView(ctx, g)), id.core.config.identity.listLimit),
-        };
+        // Keystone's catalog manager does not truncate this list (no list_limit).
+        return { body: collection(ctx, "endpoint_groups", list.map((g) => endpointGroupView(ctx, g))) };
       },
     },
     {

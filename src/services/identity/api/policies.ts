@@ -2,7 +2,7 @@ import type { RequestContext, Route } from "../../../http/context.js";
 import type { Input } from "../manager/catalog.js";
 import { policyCreate, policyUpdate } from "../schemas/catalog.js";
 import type { AssociationTarget } from "../store/catalog.js";
-import { endpointView, policyView } from "../views/catalog.js";
+import { endpointRawView, policyView } from "../views/catalog.js";
 import { collection, limited } from "../views/common.js";
 import { entity } from "./common.js";
 import type { Identity } from "./deps.js";
@@ -118,13 +118,8 @@ export function policyRoutes(id: Identity): Route[] {
         ctx.enforce("identity:list_endpoints_for_policy", { policy_id: policyId });
         await catalog.getPolicy(policyId);
         const list = await catalog.endpointsForPolicy(policyId);
-        // Keystone lists these without the legacy `region` attribute.
-        const body = list.map((e) => {
-          const v = endpointView(ctx, e);
-          delete v["region"];
-          return v;
-        });
-        return { body: collection(ctx, "endpoints", body) };
+        // Keystone lists these without filling in the legacy `region` attribute.
+        return { body: collection(ctx, "endpoints", list.map((e) => endpointRawView(ctx, e))) };
       },
     },
     ...association("endpoints/:endpoint_id", "endpoint", "PolicyAssociationForEndpoint", async (ctx) => {

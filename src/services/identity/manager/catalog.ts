@@ -1,6 +1,6 @@
 import { BadRequest, Conflict, Forbidden, NotFound } from "../../../common/errors.js";
 import { hexId } from "../../../common/ids.js";
-import { isUniqueViolation } from "../../../db/database.js";
+import { isForeignKeyViolation, isUniqueViolation } from "../../../db/database.js";
 import type { IdentityCore } from "../core.js";
 import * as store from "../store/catalog.js";
 import type { AssociationTarget } from "../store/catalog.js";
@@ -14,11 +14,17 @@ export interface CatalogEntry {
   endpoints: Array<{ id: string; interface: string; region: string | null; region_id: string | null; url: string; [extra: string]: unknown }>;
 }
 
-/** Substitute Keystone's endpoint URL templates ($(project_id)s / %(tenant_id)s …). */
-export function expandUrl(url: string, projectId: string | undefined): string | undefined {
+/**
+ * Substitute Keystone's endpoint URL templates ($(project_id)s / %(tenant_id)s / $(user_id)s).
+ * Undefined when a substitution is unavailable: Keystone then leaves the endpoint out.
+ */
+export function expandUrl(url: string, projectId: string | undefined, userId?: string): string | undefined {
   let missing = false;
-  const out = url.replace(/[$%]\((\w+)\)s/g, (_m, key: string) => {
+  // Python %-formatting after "$(" → "%(": "%%" is a literal "%", anything else malformed.
+  const out = url.replaceAll("$(", "%(").replace(/%(?:\((\w+)\)s|(%)|)/g, (_m, key: string | undefined, pct: string | undefined) => {
+    if (pct) return "%";
     if ((key === "project_id" || key === "tenant_id") && projectId) return projectId;
+    if (key === "user_id" && userId) return userId;
     missing = true;
     return "";
   });
@@ -45,18 +51,26 @@ const URL_KEYS = new Set([
 export function validEndpointUrl(url: string): boolean {
   const s = url.replaceAll("$(", "%(");
   const spec = /^%(?:\(([^)]*)\))?[#0 +-]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?([diouxXeEfFgGcrsa%])/;
+  let keyed = 0;
+  let unkeyed = 0;
   for (let i = 0; i < s.length; i++) {
     if (s[i] !== "%") continue;
     const m = spec.exec(s.slice(i));
     if (!m) return false;
     const [whole, key, conv] = m;
+    // Every substitution is a string, so numeric and %c conversions fail (TypeError).
     if (conv === "%") {
       if (key !== undefined) return false;
+    } else if (!"rsa".includes(conv!)) {
+      return false;
+    } else if (key === undefined) {
+      // Python hands the mapping itself to one unkeyed conversion, only before any keyed one.
+      if (unkeyed > 0 || keyed > 0) return false;
+      unkeyed++;
+    } else if (URL_KEYS.has(key)) {
+      keyed++;
     } else {
-      // Unkeyed conversions with a mapping argument fail in Python (TypeError).
-      if (key === undefined || !URL_KEYS.has(key)) return false;
-      // Numeric conversions of a string substitution fail too.
-      if (!"rsa".includes(conv!)) return false;
+      return false;
     }
     i += whole.length - 1;
   }
@@ -89,7 +103,7 @@ function requireMatchingId(input: Record<string, unknown>, id: string, message =
 
 const REGION_KEYS = ["id", "description", "parent_region_id"] as const;
 const SERVICE_KEYS = ["id", "type", "enabled"] as const;
-const ENDPOINT_KEYS = ["id", "interface", "region_id", "service_id", "url", "enabled", "legacy_endpoint_id", "region"] as const;
+const ENDPOINT_KEYS = ["id", "interface", "region_id", "service_id", "url", "enabled", "legacy_endpoint_id"] as const;
 const POLICY_KEYS = ["id", "blob", "type"] as const;
 const FILTER_KEYS = ["service_id", "region_id", "interface"] as const;
 
@@ -111,7 +125,7 @@ export class CatalogManager {
   }
 
   /** The catalog as tokens and /v3/auth/catalog render it: enabled services and endpoints. */
-  async catalog(projectId: string | undefined, q: Q = this.core.db): Promise<CatalogEntry[]> {
+  async catalog(projectId: string | undefined, q: Q = this.core.db, userId?: string): Promise<CatalogEntry[]> {
     const services = await q.selectFrom("service").selectAll().where("enabled", "=", 1).orderBy("id").execute();
     const endpoints = await q.selectFrom("endpoint").selectAll().where("enabled", "=", 1).orderBy("id").execute();
     const allowed = projectId && this.endpointFilter ? await this.endpointFilter(q, projectId) : undefined;
@@ -122,7 +136,7 @@ export class CatalogManager {
       for (const e of endpoints) {
         if (e.service_id !== s.id) continue;
         if (allowed && !allowed.has(e.id)) continue;
-        const url = expandUrl(e.url, projectId);
+        const url = expandUrl(e.url, projectId, userId);
         if (url === undefined) continue;
         eps.push({ ...json(e.extra), id: e.id, interface: e.interface, region: e.region_id, region_id: e.region_id, url });
       }
@@ -186,7 +200,8 @@ export class CatalogManager {
       parent_region_id: parent,
       extra: JSON.stringify(extrasOf(input, REGION_KEYS)),
     };
-    const duplicate = new Conflict(`Conflict occurred attempting to store region - Duplicate ID, ${id}.`);
+    // Keystone formats "Duplicate ID, %s." into "... - %(details)s.", hence the double period.
+    const duplicate = new Conflict(`Conflict occurred attempting to store region - Duplicate ID, ${id}..`);
     try {
       await this.core.write(async (trx) => {
         if (await store.getRegion(trx, id)) throw duplicate;
@@ -238,6 +253,23 @@ export class CatalogManager {
    * has endpoints (403 RegionDeletionError).
    */
   async deleteRegion(id: string): Promise<void> {
+    await this.inUse(`region ${id}`, () => this.deleteRegionTree(id));
+  }
+
+  /**
+   * Registered limits keep foreign keys to service and region (as Keystone's tables do);
+   * Keystone on MySQL fails such a delete with a 500, we refuse it as a 403 instead.
+   */
+  private async inUse(what: string, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (e) {
+      if (isForeignKeyViolation(e)) throw new Forbidden(`Unable to delete ${what} because other resources still reference it.`);
+      throw e;
+    }
+  }
+
+  private async deleteRegionTree(id: string): Promise<void> {
     await this.core.write(async (trx) => {
       await this.getRegion(id, trx);
       const all = await store.listRegions(trx);
@@ -300,16 +332,18 @@ export class CatalogManager {
 
   /** Deleting a service deletes its endpoints (Keystone's catalog SQL driver). */
   async deleteService(id: string): Promise<void> {
-    await this.core.write(async (trx) => {
-      await this.getService(id, trx);
-      const eps = await store.listEndpoints(trx, { serviceId: id });
-      await store.deleteEndpoints(
-        trx,
-        eps.map((e) => e.id),
-      );
-      await store.deleteAssociationsFor(trx, "service_id", [id]);
-      await store.deleteService(trx, id);
-    });
+    await this.inUse(`service ${id}`, () =>
+      this.core.write(async (trx) => {
+        await this.getService(id, trx);
+        const eps = await store.listEndpoints(trx, { serviceId: id });
+        await store.deleteEndpoints(
+          trx,
+          eps.map((e) => e.id),
+        );
+        await store.deleteAssociationsFor(trx, "service_id", [id]);
+        await store.deleteService(trx, id);
+      }),
+    );
   }
 
   // ---- endpoints --------------------------------------------------------------------------
@@ -326,12 +360,15 @@ export class CatalogManager {
 
   /**
    * The legacy `region` attribute (v2-style clients) names the region when region_id is
-   * absent, and Keystone creates that region if it does not exist yet.
+   * absent, and Keystone creates that region if it does not exist yet. Otherwise a `region`
+   * sent next to region_id is kept as an extra attribute, as Keystone does.
    */
   private async resolveRegion(trx: IdentityTrx, input: Input): Promise<void> {
     if ((input["region_id"] === undefined || input["region_id"] === null) && typeof input["region"] === "string") {
-      input["region_id"] = input["region"];
-      await store.ensureRegion(trx, input["region"]);
+      const legacy = input["region"];
+      input["region_id"] = legacy;
+      delete input["region"];
+      await store.ensureRegion(trx, legacy);
     }
     const regionId = input["region_id"];
     if (typeof regionId === "string" && !(await store.getRegion(trx, regionId))) {

@@ -26,6 +26,14 @@ export interface LimitInput {
   description?: string | null;
 }
 
+/** What _assert_resource_exist looks at, from either kind of limit. */
+interface ExistenceInput {
+  service_id?: string;
+  region_id?: string | null;
+  project_id?: string;
+  domain_id?: string;
+}
+
 /** The only enforcement model served (keystone/limit/models/flat.py). */
 export const FLAT_MODEL = {
   name: "flat",
@@ -65,7 +73,7 @@ export class LimitManager {
    * must exist (400 naming the attribute otherwise). A project id that is a domain makes the
    * limit a domain limit.
    */
-  private async assertExist(q: Q, input: RegisteredLimitInput & LimitInput, target: "registered_limit" | "limit"): Promise<void> {
+  private async assertExist(q: Q, input: ExistenceInput, target: "registered_limit" | "limit"): Promise<void> {
     if (input.service_id !== undefined) {
       const s = await q.selectFrom("service").select("id").where("id", "=", input.service_id).executeTakeFirst();
       if (!s) throw invalid("service_id", target);

@@ -150,6 +150,11 @@ function checkMandatory(r: SignedRequest, now: Date): void {
   if (![...nonce].every((c) => "abcdef0123456789".includes(c))) throw invalidRequest("Invalid nonce format.");
 }
 
+/** api/_shared/delegation.py: a trust token, or one with a non-primary method, is delegation. */
+export function isDelegated(caller: { methods: readonly string[]; trustId?: string }): boolean {
+  return caller.trustId !== undefined || caller.methods.length === 0 || caller.methods.some((m) => !PRIMARY_METHODS.has(m));
+}
+
 function expired(expiresAt: string | null, now: Date): boolean {
   return expiresAt !== null && new Date(expiresAt).getTime() < now.getTime();
 }
@@ -287,7 +292,7 @@ export class OAuth1Manager {
     roles: ReadonlyArray<{ id?: string; name?: string }>,
     caller: { userId: string; methods: readonly string[]; trustId?: string },
   ): Promise<string> {
-    if (caller.trustId || caller.methods.length === 0 || caller.methods.some((m) => !PRIMARY_METHODS.has(m))) {
+    if (isDelegated(caller)) {
       throw new Forbidden("You are not authorized to perform the requested action.");
     }
     const req = await this.getRequestToken(requestTokenId);

@@ -4,7 +4,7 @@ import { isUniqueViolation } from "../../../db/database.js";
 import type { IdentityCore } from "../core.js";
 import { revoke } from "../store/revoke.js";
 import type { IdentityTrx, Q, RoleRow, TrustRow, UserRow } from "../store/tables.js";
-import { NULL_DOMAIN } from "../store/tables.js";
+import { json, NULL_DOMAIN } from "../store/tables.js";
 import { consumeUse, findTrust, insertTrust, listTrusts, liveTrustIdsFor, softDeleteTrusts, trustRoleIds } from "../store/trusts.js";
 import type { TokenPayload } from "../tokens/format.js";
 import type { TokenData } from "../tokens/provider.js";
@@ -28,6 +28,14 @@ export function isDelegatedMethod(methods: readonly string[]): boolean {
 /** Keystone's ForbiddenAction wording. */
 export function forbiddenAction(action: string): Forbidden {
   return new Forbidden(`You are not authorized to perform the requested action: ${action}.`);
+}
+
+/**
+ * Keystone's plain Forbidden is a SecurityError: outside insecure_debug its message is
+ * replaced by the generic one, so the reason stays server-side (it is named at each call).
+ */
+function securityForbidden(_reason: string): Forbidden {
+  return new Forbidden();
 }
 
 export interface TrustInput {
@@ -74,13 +82,13 @@ const KNOWN = new Set([
  */
 export function parseExpiry(text: string, now: Date): string {
   const body = text.endsWith("Z") ? text.slice(0, -1) : text;
-  const m = /^(\d{4})-?(\d{2})-?(\d{2})(?:[T ](\d{2})(?::?(\d{2})(?::?(\d{2})(?:[.,](\d+))?)?)?)?$/.exec(body);
+  const m = /^(\d{4})-?(\d{2})-?(\d{2})[T ](\d{2})(?::?(\d{2})(?::?(\d{2})(?:[.,](\d+))?)?)?$/.exec(body);
   const bad = () =>
     new BadRequest(
       "Timestamp not in expected format. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.",
     );
   if (!m) throw bad();
-  const [y, mo, d, h = "00", mi = "00", s = "00", frac = ""] = m.slice(1) as [string, string, string, string?, string?, string?, string?];
+  const [y, mo, d, h, mi = "00", s = "00", frac = ""] = m.slice(1) as [string, string, string, string, string?, string?, string?];
   const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
   const check = new Date(ms);
   if (
@@ -161,7 +169,7 @@ export class TrustManager {
           impersonation: child.row.impersonation === 1,
         });
         const agent = await q.selectFrom("user").select("enabled").where("id", "=", parent.row.trustee_user_id).executeTakeFirst();
-        if (!agent || agent.enabled !== 1) throw new Forbidden("One of the trust agents is disabled or deleted");
+        if (!agent || agent.enabled !== 1) throw securityForbidden("One of the trust agents is disabled or deleted");
       }
     }
     return t;
@@ -227,7 +235,7 @@ export class TrustManager {
       if (remainingUses !== null && remainingUses <= 0) throw new BadRequest("remaining_uses must be a positive integer or null.");
     } else {
       if (requested !== null && requested > MAX_REDELEGATION_COUNT) {
-        throw new Forbidden(`Requested redelegation depth of ${requested} is greater than allowed ${MAX_REDELEGATION_COUNT}`);
+        throw securityForbidden(`Requested redelegation depth of ${requested} is greater than allowed ${MAX_REDELEGATION_COUNT}`);
       }
       if (remainingUses !== null) throw new BadRequest("remaining_uses must not be set if redelegation is allowed");
       count = requested;
@@ -235,7 +243,7 @@ export class TrustManager {
     if (parent) {
       const remaining = (parent.row.redelegation_count ?? 0) - 1;
       if (redelegatable && requested && requested !== remaining) {
-        throw new Forbidden('Modifying "redelegation_count" upon redelegation is forbidden. Omitting this parameter is advised.');
+        throw securityForbidden('Modifying "redelegation_count" upon redelegation is forbidden. Omitting this parameter is advised.');
       }
       count ??= remaining;
       const candidate = { remaining_uses: remainingUses, expires_at: expiresAt, roleIds, impersonation: input.impersonation };
@@ -264,7 +272,7 @@ export class TrustManager {
     try {
       await this.core.write((trx) => insertTrust(trx, row, roleIds));
     } catch (e) {
-      if (isUniqueViolation(e)) throw new Conflict("Conflict occurred attempting to store trust - Duplicate entry.");
+      if (isUniqueViolation(e)) throw new Conflict(`Conflict occurred attempting to store trust - Duplicate entry found with ID ${row.id}.`);
       throw e;
     }
     return { row, roleIds };
@@ -299,32 +307,32 @@ export class TrustManager {
   /**
    * auth.registerScope("OS-TRUST:trust"): the trust must be usable by the authenticated user
    * (the trustee), then one use is taken. A missing, expired, deleted or used-up trust is 401,
-   * as Keystone turns TrustNotFound into Unauthorized.
+   * as Keystone turns TrustNotFound into Unauthorized (whose text it does not disclose).
    */
   async resolveScope(data: unknown, who: MethodResult): Promise<{ scope: TokenPayload["scope"]; trustId: string }> {
     if (typeof data !== "object" || data === null || Array.isArray(data)) throw new BadRequest("Expecting to find trust_id in trust.");
     const id = (data as Record<string, unknown>)["id"];
     if (typeof id !== "string" || id === "") throw new BadRequest("Expecting to find trust_id in trust.");
     // A credential pinned to its own scope (application credential, OAuth1) never becomes a trust token.
-    if (who.forcedScope) throw new Unauthorized("The credential used cannot be re-scoped.");
+    if (who.forcedScope) throw new Unauthorized();
     let t: Trust;
     try {
       t = await this.get(id);
     } catch (e) {
-      if (e instanceof NotFound) throw new Unauthorized(e.message);
+      if (e instanceof NotFound) throw new Unauthorized();
       throw e;
     }
     const projectId = t.row.project_id;
     if (!projectId) throw new NotFound("Could not find project: None.");
     const project = await this.core.db.selectFrom("project").select(["id", "enabled", "domain_id"]).where("id", "=", projectId).executeTakeFirst();
-    if (!project) throw new Unauthorized(`Could not find project: ${projectId}.`);
+    if (!project) throw new Unauthorized();
     const domain = await this.core.db.selectFrom("project").select(["id", "enabled"]).where("id", "=", project.domain_id).executeTakeFirst();
-    if (!domain || domain.enabled !== 1) throw new Unauthorized(`Domain is disabled: ${project.domain_id}.`);
+    if (!domain || domain.enabled !== 1) throw new Unauthorized();
     if (project.enabled !== 1) throw new Unauthorized();
     // Every check the token hook makes, before the use is taken: a refused token costs nothing.
     await this.usable(t, who.userId, this.core.db);
     const r = await this.core.write((trx) => consumeUse(trx, id));
-    if (r === "missing") throw new Unauthorized(`Could not find trust: ${id}.`);
+    if (r === "missing") throw new Unauthorized();
     if (r === "exhausted") throw new Forbidden(`No remaining uses for trust: ${id}.`);
     return { scope: { kind: "project", id: projectId }, trustId: id };
   }
@@ -335,7 +343,7 @@ export class TrustManager {
    * trustor and, for a redelegated trust, by the original trustor; global roles only).
    */
   private async usable(t: Trust, userId: string, q: Q): Promise<{ trustor: UserRow; roles: RoleRow[] }> {
-    if (userId !== t.row.trustee_user_id) throw new Forbidden("User is not a trustee.");
+    if (userId !== t.row.trustee_user_id) throw securityForbidden("User is not a trustee.");
     const trustor = await q.selectFrom("user").selectAll().where("id", "=", t.row.trustor_user_id).executeTakeFirst();
     if (!trustor) throw new NotFound(`Could not find user: ${t.row.trustor_user_id}.`);
     const trustee = await q.selectFrom("user").selectAll().where("id", "=", t.row.trustee_user_id).executeTakeFirst();
@@ -344,7 +352,7 @@ export class TrustManager {
       (await q.selectFrom("project").select("enabled").where("id", "=", id).executeTakeFirst())?.enabled === 1;
     if (!(await domainEnabled(trustor.domain_id))) throw new NotFound("Trustor domain is disabled.");
     if (!(await domainEnabled(trustee.domain_id))) throw new NotFound("Trustee domain is disabled.");
-    if (trustor.enabled !== 1) throw new Forbidden("Trustor is disabled.");
+    if (trustor.enabled !== 1) throw securityForbidden("Trustor is disabled.");
 
     const projectId = t.row.project_id;
     if (!projectId) return { trustor, roles: [] };
@@ -361,7 +369,7 @@ export class TrustManager {
         ? held
         : new Set((await this.assignments.effectiveProjectRoles(original.trustor_user_id, projectId, q)).map((r) => r.id));
     for (const id of delegated) {
-      if (!held.has(id) || !heldByOriginal.has(id)) throw new Forbidden("Trustee has no delegated roles.");
+      if (!held.has(id) || !heldByOriginal.has(id)) throw securityForbidden("Trustee has no delegated roles.");
     }
     const rows = delegated.size > 0 ? await q.selectFrom("role").selectAll().where("id", "in", [...delegated]).orderBy("name").execute() : [];
     return { trustor, roles: rows.filter((r) => r.domain_id === NULL_DOMAIN) };
@@ -376,7 +384,8 @@ export class TrustManager {
     if (!id) return;
     const trust = await this.get(id, q, { ignoreUses: true });
     const { trustor, roles } = await this.usable(trust, t.payload.userId, q);
-    t.roles = roles.map((r) => ({ id: r.id, name: r.name }));
+    // Keystone puts whole role dicts in a trust token (TokenModel._get_trust_roles).
+    t.roles = roles.map((r) => ({ ...json(r.extra), id: r.id, name: r.name, domain_id: null, description: r.description, options: json(r.options) }));
     if (await this.revokedViaTrustor(q, t, trustor)) throw new NotFound("Could not find token.");
     t.trustorId = trustor.id;
     t.trusteeId = trust.row.trustee_user_id;
@@ -451,23 +460,23 @@ interface Candidate {
 function validateRedelegation(parent: Trust, child: Candidate): string | null {
   const depth = parent.row.redelegation_count ?? 0;
   if (!(depth > 0 && depth <= MAX_REDELEGATION_COUNT)) {
-    throw new Forbidden(`Remaining redelegation depth of ${depth} out of allowed range of [0..${MAX_REDELEGATION_COUNT}]`);
+    throw securityForbidden(`Remaining redelegation depth of ${depth} out of allowed range of [0..${MAX_REDELEGATION_COUNT}]`);
   }
   if (child.remaining_uses !== null) {
-    throw new Forbidden(`Field "remaining_uses" is set to ${child.remaining_uses} while it must not be set in order to redelegate a trust`);
+    throw securityForbidden(`Field "remaining_uses" is set to ${child.remaining_uses} while it must not be set in order to redelegate a trust`);
   }
   let expires = child.expires_at;
   if (expires !== null) {
     if (parent.row.expires_at !== null && expiryTime(parent.row.expires_at) < expiryTime(expires)) {
-      throw new Forbidden("Requested expiration time is more than redelegated trust can provide");
+      throw securityForbidden("Requested expiration time is more than redelegated trust can provide");
     }
   } else {
     expires = parent.row.expires_at;
   }
   const parentRoles = new Set(parent.roleIds);
-  if (!child.roleIds.every((r) => parentRoles.has(r))) throw new Forbidden("Some of requested roles are not in redelegated trust");
+  if (!child.roleIds.every((r) => parentRoles.has(r))) throw securityForbidden("Some of requested roles are not in redelegated trust");
   if (parent.row.impersonation !== 1 && child.impersonation) {
-    throw new Forbidden(
+    throw securityForbidden(
       `Impersonation is not allowed because redelegated trust does not specify impersonation. Redelegated trust id: ${parent.row.id}`,
     );
   }

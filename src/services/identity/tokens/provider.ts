@@ -220,10 +220,11 @@ export class TokenProvider implements TokenAuthenticator {
   async catalogFor(t: TokenData): Promise<CatalogEntry[]> {
     if (t.payload.scope.kind === "unscoped") return [];
     const revision = await this.core.revision();
-    const key = t.project?.id ?? "";
+    // Endpoint URLs may name the user ($(user_id)s), so the cache is per project and user.
+    const key = `${t.project?.id ?? ""}:${t.user.id}`;
     const hit = this.catalogCache.get(key);
     if (hit && hit.revision === revision) return hit.catalog;
-    const catalog = await this.catalogs.catalog(t.project?.id);
+    const catalog = await this.catalogs.catalog(t.project?.id, undefined, t.user.id);
     if (this.catalogCache.size > 10_000) this.catalogCache.clear();
     this.catalogCache.set(key, { revision, catalog });
     return catalog;

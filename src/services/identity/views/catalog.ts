@@ -22,18 +22,22 @@ export function serviceView(ctx: RequestContext, s: ServiceRow): Record<string, 
   });
 }
 
-/** Keystone answers the legacy `region` next to region_id, always the same value. */
-export function endpointView(ctx: RequestContext, e: EndpointRow): Record<string, unknown> {
+/** An endpoint as Keystone's driver returns it (OS-ENDPOINT-POLICY lists these as is). */
+export function endpointRawView(ctx: RequestContext, e: EndpointRow): Record<string, unknown> {
   return withExtra(e.extra, {
     id: e.id,
     interface: e.interface,
     region_id: e.region_id,
-    region: e.region_id,
     service_id: e.service_id,
     url: e.url,
     enabled: e.enabled === 1,
     links: { self: link(ctx, `endpoints/${e.id}`) },
   });
+}
+
+/** Keystone answers the legacy `region` next to region_id, always the same value. */
+export function endpointView(ctx: RequestContext, e: EndpointRow): Record<string, unknown> {
+  return { ...endpointRawView(ctx, e), region: e.region_id };
 }
 
 export function endpointGroupView(ctx: RequestContext, g: EndpointGroupRow): Record<string, unknown> {

@@ -1,0 +1,697 @@
+/**
+ * Domain configuration, security compliance (lockout, expiry, history, minimum age, first-use
+ * change, inactivity, user options), revocation events and the users API, checked against
+ * what Keystone 22 answers (keystone/api/domains.py, resource/core.py DomainConfigManager,
+ * identity/backends/sql.py, api/users.py, api/os_revoke.py).
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { ManualClock } from "../../src/common/clock.js";
+import type { PartialConfig } from "../../src/config/config.js";
+import type { Response, TestCloud } from "../support/cloud.js";
+import { passwordToken, persona, startTestCloud, unique } from "../support/cloud.js";
+
+const V3 = "/identity/v3";
+
+function assertError(res: Response, status: number, message?: string | RegExp): void {
+  assert.equal(res.status, status, res.text);
+  assert.equal(res.body?.error?.code, status, res.text);
+  assert.equal(typeof res.body.error.title, "string");
+  assert.equal(typeof res.body.error.message, "string");
+  if (typeof message === "string") assert.equal(res.body.error.message, message);
+  else if (message) assert.match(res.body.error.message, message);
+}
+
+async function newDomain(tc: TestCloud, token: string): Promise<string> {
+  const r = await tc.request("POST", `${V3}/domains`, { token, body: { domain: { name: unique("dom") } } });
+  assert.equal(r.status, 201, r.text);
+  return r.body.domain.id as string;
+}
+
+async function newUser(tc: TestCloud, token: string, extra: Record<string, unknown> = {}): Promise<{ id: string; password: string; body: any }> {
+  const password = unique("Pw1");
+  const r = await tc.request("POST", `${V3}/users`, { token, body: { user: { name: unique("u"), password, ...extra } } });
+  assert.equal(r.status, 201, r.text);
+  return { id: r.body.user.id as string, password, body: r.body.user };
+}
+
+/** Password auth by user id; the raw response. */
+function auth(tc: TestCloud, userId: string, password: string): Promise<Response> {
+  return tc.request("POST", `${V3}/auth/tokens`, {
+    body: { auth: { identity: { methods: ["password"], password: { user: { id: userId, password } } } } },
+  });
+}
+
+function changePassword(tc: TestCloud, userId: string, original: string, password: string, token?: string): Promise<Response> {
+  return tc.request("POST", `${V3}/users/${userId}/password`, {
+    ...(token ? { token } : {}),
+    body: { user: { original_password: original, password } },
+  });
+}
+
+async function cloud(over: PartialConfig = {}, clock?: ManualClock): Promise<{ tc: TestCloud; admin: string }> {
+  const tc = await startTestCloud(over, clock ? { clock } : {});
+  return { tc, admin: await tc.adminToken() };
+}
+
+// ---------------------------------------------------------------------------------------------
+describe("domain configuration", () => {
+  let tc: TestCloud;
+  let admin: string;
+  before(async () => {
+    ({ tc, admin } = await cloud({ identity: { passwordRegex: "^(?=.*\\d).{7,}$", passwordRegexDescription: "7+ chars with a digit" } }));
+  });
+  after(() => tc.close());
+
+  const custom = {
+    identity: { driver: "ldap" },
+    ldap: { url: "ldap://myldap.com:389/", user_tree_dn: "ou=Users,dc=my_new_root,dc=org" },
+  };
+
+  test("PUT creates (201), replaces (200), sensitive options are stored but never shown", async () => {
+    const d = await newDomain(tc, admin);
+    const withSecret = { ...custom, ldap: { ...custom.ldap, password: "s3cret" } };
+    let r = await tc.request("PUT", `${V3}/domains/${d}/config`, { token: admin, body: { config: withSecret } });
+    assert.equal(r.status, 201, r.text);
+    assert.deepEqual(r.body, { config: custom });
+    r = await tc.request("PUT", `${V3}/domains/${d}/config`, { token: admin, body: { config: custom } });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body, { config: custom });
+    r = await tc.request("GET", `${V3}/domains/${d}/config`, { token: admin });
+    assert.deepEqual(r.body, { config: custom });
+    for (const [g, opts] of Object.entries(custom)) {
+      r = await tc.request("GET", `${V3}/domains/${d}/config/${g}`, { token: admin });
+      assert.deepEqual(r.body, { config: { [g]: opts } });
+      for (const [o, v] of Object.entries(opts)) {
+        r = await tc.request("GET", `${V3}/domains/${d}/config/${g}/${o}`, { token: admin });
+        assert.deepEqual(r.body, { config: { [o]: v } });
+      }
+    }
+    // The password goes in, never out.
+    r = await tc.request("PUT", `${V3}/domains/${d}/config`, { token: admin, body: { config: withSecret } });
+    assert.equal(r.status, 200);
+    assert.equal(r.text.includes("s3cret"), false);
+    assertError(
+      await tc.request("GET", `${V3}/domains/${d}/config/ldap/password`, { token: admin }),
+      404,
+      `Could not find option password in group ldap in domain configuration for domain ${d}.`,
+    );
+    r = await tc.request("GET", `${V3}/domains/${d}/config/ldap`, { token: admin });
+    assert.equal(r.text.includes("s3cret"), false);
+  });
+
+  test("PATCH config, group and option answer the whole config; numbers round-trip", async () => {
+    const d = await newDomain(tc, admin);
+    await tc.request("PUT", `${V3}/domains/${d}/config`, { token: admin, body: { config: custom } });
+    const updated = { ...custom, ldap: { ...custom.ldap, url: "ldap://other" } };
+    let r = await tc.request("PATCH", `${V3}/domains/${d}/config`, { token: admin, body: { config: updated } });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body.config, updated);
+    r = await tc.request("PATCH", `${V3}/domains/${d}/config/identity`, {
+      token: admin,
+      body: { config: { identity: { driver: "sql", list_limit: 42 } } },
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body.config, { identity: { driver: "sql", list_limit: 42 }, ldap: updated.ldap });
+    r = await tc.request("PATCH", `${V3}/domains/${d}/config/identity/driver`, { token: admin, body: { config: { driver: "ldap" } } });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body.config.identity, { driver: "ldap", list_limit: 42 });
+    // Group and option updates may only touch that group or option, and it must exist.
+    assertError(
+      await tc.request("PATCH", `${V3}/domains/${d}/config/identity`, { token: admin, body: { config: { ldap: { url: "x" } } } }),
+      403,
+      "Invalid domain specific configuration: request to update group identity, but config provided contains group ldap instead.",
+    );
+    assertError(
+      await tc.request("PATCH", `${V3}/domains/${d}/config/identity/driver`, { token: admin, body: { config: { driver: "a", list_limit: 1 } } }),
+      403,
+      /only, option must be specified/,
+    );
+    assertError(
+      await tc.request("PATCH", `${V3}/domains/${d}/config/ldap/user_filter`, { token: admin, body: { config: { user_filter: "x" } } }),
+      404,
+      `Could not find option user_filter in group ldap in domain configuration for domain ${d}.`,
+    );
+  });
+
+  test("DELETE option, group and config; then 404 with Keystone's wording", async () => {
+    const d = await newDomain(tc, admin);
+    await tc.request("PUT", `${V3}/domains/${d}/config`, { token: admin, body: { config: custom } });
+    let r = await tc.request("DELETE", `${V3}/domains/${d}/config/identity/driver`, { token: admin });
+    assert.equal(r.status, 204, r.text);
+    assertError(
+      await tc.request("GET", `${V3}/domains/${d}/config/identity/driver`, { token: admin }),
+      404,
+      `Could not find option driver in group identity in domain configuration for domain ${d}.`,
+    );
+    assertError(await tc.request("DELETE", `${V3}/domains/${d}/config/identity`, { token: admin }), 404, /group identity/);
+    r = await tc.request("DELETE", `${V3}/domains/${d}/config/ldap`, { token: admin });
+    assert.equal(r.status, 204);
+    assertError(await tc.request("GET", `${V3}/domains/${d}/config/ldap`, { token: admin }), 404, /group ldap/);
+    r = await tc.request("DELETE", `${V3}/domains/${d}/config`, { token: admin });
+    assert.equal(r.status, 204);
+    assertError(
+      await tc.request("GET", `${V3}/domains/${d}/config`, { token: admin }),
+      404,
+      `Could not find any options in domain configuration for domain ${d}.`,
+    );
+  });
+
+  test("unknown groups and options, empty configs → 403 InvalidDomainConfig; unknown domain → 404", async () => {
+    const d = await newDomain(tc, admin);
+    assertError(
+      await tc.request("PUT", `${V3}/domains/${d}/config`, { token: admin, body: { config: { nova: { x: 1 } } } }),
+      403,
+      "Invalid domain specific configuration: Group nova is not supported for domain specific configurations.",
+    );
+    assertError(
+      await tc.request("PUT", `${V3}/domains/${d}/config`, { token: admin, body: { config: { ldap: { nope: 1 } } } }),
+      403,
+      "Invalid domain specific configuration: Option nope in group ldap is not supported for domain specific configurations.",
+    );
+    assertError(
+      await tc.request("PUT", `${V3}/domains/${d}/config`, { token: admin, body: { config: {} } }),
+      403,
+      "Invalid domain specific configuration: No options specified.",
+    );
+    assertError(
+      await tc.request("PUT", `${V3}/domains/${d}/config`, { token: admin, body: { config: { ldap: {} } } }),
+      403,
+      /The value of group ldap specified in the config should be a dictionary of options/,
+    );
+    assertError(await tc.request("GET", `${V3}/domains/${d}/config/nova`, { token: admin }), 403);
+    assertError(await tc.request("GET", `${V3}/domains/${d}/config/identity/nope`, { token: admin }), 403);
+    assertError(await tc.request("PUT", `${V3}/domains/${unique("nodom")}/config`, { token: admin, body: { config: custom } }), 404, /Could not find domain/);
+    // Nothing was stored by the refused requests.
+    assertError(await tc.request("GET", `${V3}/domains/${d}/config`, { token: admin }), 404);
+  });
+
+  test("policy: a member may not read or write a domain config", async () => {
+    const m = await persona(tc, "member");
+    assertError(await tc.request("GET", `${V3}/domains/default/config`, { token: m.token }), 403);
+    assertError(await tc.request("PUT", `${V3}/domains/default/config`, { token: m.token, body: { config: custom } }), 403);
+    assertError(await tc.request("GET", `${V3}/domains/config/default`, { token: m.token }), 403);
+    assertError(await tc.request("GET", `${V3}/domains/default/config`), 401);
+  });
+
+  test("defaults: every whitelisted group and option, never the sensitive ones", async () => {
+    let r = await tc.request("GET", `${V3}/domains/config/default`, { token: admin });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(Object.keys(r.body.config).sort(), ["identity", "ldap"]);
+    r = await tc.request("GET", `${V3}/domains/config/identity/default`, { token: admin });
+    assert.deepEqual(r.body, { config: { identity: { driver: "sql", list_limit: null } } });
+    r = await tc.request("GET", `${V3}/domains/config/identity/driver/default`, { token: admin });
+    assert.deepEqual(r.body, { config: { driver: "sql" } });
+    r = await tc.request("GET", `${V3}/domains/config/ldap/default`, { token: admin });
+    const ldap = r.body.config.ldap as Record<string, unknown>;
+    assert.equal(ldap["url"], "ldap://localhost");
+    assert.equal("password" in ldap, false);
+    for (const [k, v] of Object.entries(ldap)) {
+      r = await tc.request("GET", `${V3}/domains/config/ldap/${k}/default`, { token: admin });
+      assert.equal(r.status, 200, k);
+      assert.deepEqual(r.body, { config: { [k]: v } });
+    }
+    assertError(
+      await tc.request("GET", `${V3}/domains/config/ldap/password/default`, { token: admin }),
+      403,
+      "Invalid domain specific configuration: Reading the default for option password in group ldap is not supported.",
+    );
+    assertError(await tc.request("GET", `${V3}/domains/config/nova/default`, { token: admin }), 403);
+  });
+
+  test("security_compliance: readable by any user for the default domain only", async () => {
+    const m = await persona(tc, "member");
+    let r = await tc.request("GET", `${V3}/domains/default/config/security_compliance`, { token: m.token });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body, {
+      config: { security_compliance: { password_regex: "^(?=.*\\d).{7,}$", password_regex_description: "7+ chars with a digit" } },
+    });
+    r = await tc.request("GET", `${V3}/domains/default/config/security_compliance/password_regex_description`, { token: m.token });
+    assert.deepEqual(r.body, { config: { password_regex_description: "7+ chars with a digit" } });
+    assertError(
+      await tc.request("GET", `${V3}/domains/default/config/security_compliance/lockout_duration`, { token: m.token }),
+      403,
+      /Reading security compliance values other than password_regex and password_regex_description is not allowed/,
+    );
+    const d = await newDomain(tc, admin);
+    assertError(
+      await tc.request("GET", `${V3}/domains/${d}/config/security_compliance`, { token: admin }),
+      403,
+      /any domain other than the default domain/,
+    );
+    // It is read-only.
+    assertError(
+      await tc.request("PATCH", `${V3}/domains/default/config/security_compliance`, {
+        token: admin,
+        body: { config: { security_compliance: { password_regex: "x" } } },
+      }),
+      403,
+    );
+  });
+
+  test("deleting a domain deletes its config", async () => {
+    const id = unique("d").replace("-", "");
+    let r = await tc.request("POST", `${V3}/domains`, { token: admin, body: { domain: { name: unique("dom"), explicit_domain_id: id } } });
+    assert.equal(r.status, 201, r.text);
+    await tc.request("PUT", `${V3}/domains/${id}/config`, { token: admin, body: { config: custom } });
+    await tc.request("PATCH", `${V3}/domains/${id}`, { token: admin, body: { domain: { enabled: false } } });
+    r = await tc.request("DELETE", `${V3}/domains/${id}`, { token: admin });
+    assert.equal(r.status, 204, r.text);
+    r = await tc.request("POST", `${V3}/domains`, { token: admin, body: { domain: { name: unique("dom"), explicit_domain_id: id } } });
+    assert.equal(r.status, 201, r.text);
+    assertError(await tc.request("GET", `${V3}/domains/${id}/config`, { token: admin }), 404, /any options/);
+  });
+
+  test("password_regex applies to create, admin reset and self-service change", async () => {
+    assertError(
+      await tc.request("POST", `${V3}/users`, { token: admin, body: { user: { name: unique("u"), password: "short" } } }),
+      400,
+      "The password does not match the requirements: 7+ chars with a digit.",
+    );
+    const u = await newUser(tc, admin);
+    assertError(
+      await tc.request("PATCH", `${V3}/users/${u.id}`, { token: admin, body: { user: { password: "nodigitshere" } } }),
+      400,
+      /does not match the requirements/,
+    );
+    assertError(await changePassword(tc, u.id, u.password, "nodigitshere"), 400, /does not match the requirements/);
+    assert.equal((await auth(tc, u.id, u.password)).status, 201);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe("security compliance (tempest's settings: lockout 2 / 5 s, unique_last_password_count 2)", () => {
+  const clock = new ManualClock(Date.parse("2030-01-01T00:00:00Z"));
+  let tc: TestCloud;
+  let admin: string;
+  before(async () => {
+    ({ tc, admin } = await cloud({ identity: { lockoutFailureAttempts: 2, lockoutDuration: 5, uniqueLastPasswordCount: 2 } }, clock));
+  });
+  after(() => tc.close());
+
+  test("lockout after 2 failures, for 5 seconds", async () => {
+    const u = await newUser(tc, admin);
+    assert.equal((await auth(tc, u.id, u.password)).status, 201);
+    for (let i = 0; i < 2; i++) assertError(await auth(tc, u.id, "wrong"), 401, "The request you have made requires authentication.");
+    assertError(await auth(tc, u.id, u.password), 401, `The account is locked for user: ${u.id}.`);
+    // A locked account stays locked whatever is tried, and trying does not extend the lock.
+    assertError(await auth(tc, u.id, "wrong"), 401, `The account is locked for user: ${u.id}.`);
+    clock.advance(6000);
+    assert.equal((await auth(tc, u.id, u.password)).status, 201);
+    // The count starts over once the lock is gone.
+    assertError(await auth(tc, u.id, "wrong"), 401);
+    assert.equal((await auth(tc, u.id, u.password)).status, 201);
+  });
+
+  test("an admin re-enabling the user clears the lock; ignore_lockout_failure_attempts never locks", async () => {
+    const u = await newUser(tc, admin);
+    for (let i = 0; i < 2; i++) await auth(tc, u.id, "wrong");
+    assertError(await auth(tc, u.id, u.password), 401, /locked/);
+    const r = await tc.request("PATCH", `${V3}/users/${u.id}`, { token: admin, body: { user: { enabled: true } } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal((await auth(tc, u.id, u.password)).status, 201);
+
+    const v = await newUser(tc, admin, { options: { ignore_lockout_failure_attempts: true } });
+    assert.deepEqual(v.body.options, { ignore_lockout_failure_attempts: true });
+    for (let i = 0; i < 4; i++) assertError(await auth(tc, v.id, "wrong"), 401);
+    assert.equal((await auth(tc, v.id, v.password)).status, 201);
+  });
+
+  test("self-service change: 204, revokes the user's tokens, old password refused", async () => {
+    const u = await newUser(tc, admin);
+    const old = await passwordToken(tc, { id: u.id, password: u.password });
+    const next = unique("Pw2");
+    // The caller's own token is sent, as tempest's client does; the proof is the original password.
+    let r = await changePassword(tc, u.id, u.password, next, old);
+    assert.equal(r.status, 204, r.text);
+    assert.equal(r.text, "");
+    clock.advance(1000);
+    r = await tc.request("POST", `${V3}/auth/tokens`, { body: { auth: { identity: { methods: ["token"], token: { id: old } } } } });
+    assert.equal([200, 201, 204, 401, 403].includes(r.status), false, `old token still usable: ${r.status}`);
+    assertError(await tc.request("GET", `${V3}/auth/tokens`, { token: admin, headers: { "x-subject-token": old } }), 404);
+    assertError(await auth(tc, u.id, u.password), 401);
+    assert.equal((await auth(tc, u.id, next)).status, 201);
+    // Wrong original, unknown user: the same 401.
+    assertError(await changePassword(tc, u.id, "not-it", unique("Pw3")), 401, "The request you have made requires authentication.");
+    assertError(await changePassword(tc, unique("nouser"), "x", unique("Pw3")), 401);
+    // Schema: both fields, nothing else.
+    assertError(await tc.request("POST", `${V3}/users/${u.id}/password`, { body: { user: { password: "x" } } }), 400);
+    assertError(
+      await tc.request("POST", `${V3}/users/${u.id}/password`, { body: { user: { password: "x", original_password: next, extra: 1 } } }),
+      400,
+    );
+  });
+
+  test("password history: the last 2 passwords cannot be reused by self-service", async () => {
+    const u = await newUser(tc, admin);
+    const p1 = unique("Pw1");
+    const p2 = unique("Pw2");
+    assert.equal((await changePassword(tc, u.id, u.password, p1)).status, 204);
+    assertError(
+      await changePassword(tc, u.id, p1, p1),
+      400,
+      "The new password cannot be identical to a previous password. The total number which includes the new password must be unique is 2.",
+    );
+    assertError(await changePassword(tc, u.id, p1, u.password), 400, /cannot be identical to a previous password/);
+    assert.equal((await changePassword(tc, u.id, p1, p2)).status, 204);
+    // tempest's _restore_password: two random passwords, then the original again.
+    const r1 = unique("Pw3");
+    const r2 = unique("Pw4");
+    assert.equal((await changePassword(tc, u.id, p2, r1)).status, 204);
+    assert.equal((await changePassword(tc, u.id, r1, r2)).status, 204);
+    assert.equal((await changePassword(tc, u.id, r2, u.password)).status, 204);
+    clock.advance(1000);
+    assert.equal((await auth(tc, u.id, u.password)).status, 201);
+  });
+
+  test("admin reset does not enforce password history", async () => {
+    const u = await newUser(tc, admin);
+    const np = unique("Pw1");
+    for (const pw of [np, np, u.password]) {
+      const r = await tc.request("PATCH", `${V3}/users/${u.id}`, { token: admin, body: { user: { password: pw, id: u.id } } });
+      assert.equal(r.status, 200, r.text);
+      assert.equal("password" in r.body.user, false);
+    }
+    clock.advance(1000);
+    assert.equal((await auth(tc, u.id, u.password)).status, 201);
+  });
+
+  test("lock_password refuses self-service changes, not admin resets", async () => {
+    const u = await newUser(tc, admin, { options: { lock_password: true } });
+    assertError(
+      await changePassword(tc, u.id, u.password, unique("Pw9")),
+      400,
+      "You cannot change your password at this time due to password policy disallowing password changes. Please contact your administrator to reset your password.",
+    );
+    const r = await tc.request("PATCH", `${V3}/users/${u.id}`, { token: admin, body: { user: { password: unique("Pw8") } } });
+    assert.equal(r.status, 200, r.text);
+  });
+
+  test("user options: known names only, booleans, MFA rules validated; null unsets", async () => {
+    assertError(
+      await tc.request("POST", `${V3}/users`, { token: admin, body: { user: { name: unique("u"), options: { bogus: true } } } }),
+      400,
+      /bogus/,
+    );
+    assertError(
+      await tc.request("POST", `${V3}/users`, { token: admin, body: { user: { name: unique("u"), options: { lock_password: "yes" } } } }),
+      400,
+    );
+    for (const rules of ["totp", [[]], [["password", "password"]], [["password"], ["password"]], [[1]]]) {
+      assertError(
+        await tc.request("POST", `${V3}/users`, { token: admin, body: { user: { name: unique("u"), options: { multi_factor_auth_rules: rules } } } }),
+        400,
+        undefined,
+      );
+    }
+    const rules = [["password", "totp"], ["password", "application_credential"]];
+    const u = await newUser(tc, admin, { options: { multi_factor_auth_enabled: true, multi_factor_auth_rules: rules } });
+    assert.deepEqual(u.body.options, { multi_factor_auth_enabled: true, multi_factor_auth_rules: rules });
+    const r = await tc.request("PATCH", `${V3}/users/${u.id}`, {
+      token: admin,
+      body: { user: { options: { multi_factor_auth_rules: null, ignore_password_expiry: true } } },
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body.user.options, { multi_factor_auth_enabled: true, ignore_password_expiry: true });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe("password expiry, first use, minimum age, inactivity", () => {
+  const clock = new ManualClock(Date.parse("2030-06-01T12:00:00Z"));
+  let tc: TestCloud;
+  let admin: string;
+  before(async () => {
+    ({ tc, admin } = await cloud(
+      { identity: { passwordExpiresDays: 10, minimumPasswordAge: 1, disableUserAccountDaysInactive: 30 } },
+      clock,
+    ));
+  });
+  after(() => tc.close());
+
+  test("password_expires_at is set, shown in Keystone's format, and enforced", async () => {
+    const u = await newUser(tc, admin);
+    assert.equal(u.body.password_expires_at, "2030-06-11T12:00:00.000000");
+    const exempt = await newUser(tc, admin, { options: { ignore_password_expiry: true } });
+    assert.equal(exempt.body.password_expires_at, null);
+    clock.advance(11 * 86400_000);
+    assertError(await auth(tc, u.id, u.password), 401, `The password is expired and needs to be changed for user: ${u.id}.`);
+    assert.equal((await auth(tc, exempt.id, exempt.password)).status, 201);
+    // An expired password may still be changed by its owner.
+    const np = unique("Pw1");
+    assert.equal((await changePassword(tc, u.id, u.password, np)).status, 204);
+    clock.advance(1000);
+    assert.equal((await auth(tc, u.id, np)).status, 201);
+    // Admin tokens keep working across the jump (tokens are fresh per call above).
+    admin = await passwordToken(tc, { name: "admin", password: tc.adminPassword, project: "admin" });
+  });
+
+  test("minimum_password_age applies to a self-set password only", async () => {
+    const u = await newUser(tc, admin);
+    const p1 = unique("Pw1");
+    // The admin-set password can be changed at once.
+    assert.equal((await changePassword(tc, u.id, u.password, p1)).status, 204);
+    assertError(
+      await changePassword(tc, u.id, p1, unique("Pw2")),
+      400,
+      "You cannot change your password at this time due to the minimum password age. Once you change your password, it must be used for 1 day(s) before it can be changed. Please try again in 0 day(s) or contact your administrator to reset your password.",
+    );
+    clock.advance(86400_000 + 1000);
+    admin = await passwordToken(tc, { name: "admin", password: tc.adminPassword, project: "admin" });
+    assert.equal((await changePassword(tc, u.id, p1, unique("Pw2"))).status, 204);
+  });
+
+  test("?password_expires_at filters by operator; bad operator or timestamp → 400", async () => {
+    const u = await newUser(tc, admin);
+    const exp = Date.parse(`${u.body.password_expires_at as string}Z`);
+    const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const ids = async (q: string) => {
+      const r = await tc.request("GET", `${V3}/users?password_expires_at=${encodeURIComponent(q)}`, { token: admin });
+      assert.equal(r.status, 200, r.text);
+      return (r.body.users as Array<{ id: string }>).map((x) => x.id);
+    };
+    assert.ok((await ids(`lt:${iso(exp + 1000)}`)).includes(u.id));
+    assert.ok(!(await ids(`lt:${iso(exp)}`)).includes(u.id));
+    assert.ok((await ids(`lte:${iso(exp)}`)).includes(u.id));
+    assert.ok((await ids(iso(exp))).includes(u.id));
+    assert.ok(!(await ids(`gt:${iso(exp)}`)).includes(u.id));
+    assert.ok((await ids(`neq:${iso(exp + 5000)}`)).includes(u.id));
+    assertError(
+      await tc.request("GET", `${V3}/users?password_expires_at=xx:${iso(exp)}`, { token: admin }),
+      400,
+      "The given operator xx is not valid. It must be one of the following: 'eq', 'neq', 'lt', 'lte', 'gt', or 'gte'.",
+    );
+    assertError(await tc.request("GET", `${V3}/users?password_expires_at=lt:yesterday`, { token: admin }), 400, /Timestamp not in expected format/);
+  });
+
+  test("disable_user_account_days_inactive: inactive users read as disabled and cannot authenticate", async () => {
+    const u = await newUser(tc, admin);
+    const exempt = await newUser(tc, admin, { options: { ignore_user_inactivity: true, ignore_password_expiry: true } });
+    const tok = await passwordToken(tc, { id: u.id, password: u.password });
+    clock.advance(31 * 86400_000);
+    admin = await passwordToken(tc, { name: "admin", password: tc.adminPassword, project: "admin" });
+    assertError(await auth(tc, u.id, u.password), 401, "The request you have made requires authentication.");
+    let r = await tc.request("GET", `${V3}/users/${u.id}`, { token: admin });
+    assert.equal(r.body.user.enabled, false);
+    assertError(await tc.request("GET", `${V3}/auth/tokens`, { token: admin, headers: { "x-subject-token": tok } }), 404);
+    assert.equal((await auth(tc, exempt.id, exempt.password)).status, 201);
+    // Re-enabling restarts the clock.
+    r = await tc.request("PATCH", `${V3}/users/${u.id}`, { token: admin, body: { user: { enabled: true, password: unique("Pw7") } } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.user.enabled, true);
+  });
+});
+
+describe("change_password_upon_first_use", () => {
+  let tc: TestCloud;
+  let admin: string;
+  before(async () => {
+    // Turned on after bootstrap, as an operator would: with it on from the start the bootstrap
+    // admin's own password is born expired, exactly as keystone-manage bootstrap leaves it.
+    ({ tc } = await cloud({}));
+    admin = await tc.adminToken();
+    tc.cloud.identity.core.config.identity.changePasswordUponFirstUse = true;
+  });
+  after(() => tc.close());
+
+  test("an admin-set password must be changed before it can be used", async () => {
+    const u = await newUser(tc, admin);
+    assertError(await auth(tc, u.id, u.password), 401, `The password is expired and needs to be changed for user: ${u.id}.`);
+    const np = unique("Pw1");
+    assert.equal((await changePassword(tc, u.id, u.password, np)).status, 204);
+    assert.equal((await auth(tc, u.id, np)).status, 201);
+    const exempt = await newUser(tc, admin, { options: { ignore_change_password_upon_first_use: true } });
+    assert.equal((await auth(tc, exempt.id, exempt.password)).status, 201);
+    // An admin reset expires it again.
+    const r = await tc.request("PATCH", `${V3}/users/${u.id}`, { token: admin, body: { user: { password: unique("Pw2") } } });
+    assert.notEqual(r.body.user.password_expires_at, null);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe("revocation events", () => {
+  let tc: TestCloud;
+  let admin: string;
+  before(async () => {
+    ({ tc, admin } = await cloud());
+  });
+  after(() => tc.close());
+
+  test("GET /v3/OS-REVOKE/events lists events in Keystone's shape; ?since filters", async () => {
+    const u = await newUser(tc, admin);
+    const t = await passwordToken(tc, { id: u.id, password: u.password });
+    let r = await tc.request("DELETE", `${V3}/auth/tokens`, { token: admin, headers: { "x-subject-token": t } });
+    assert.equal(r.status, 204);
+    r = await tc.request("PATCH", `${V3}/users/${u.id}`, { token: admin, body: { user: { enabled: false } } });
+    assert.equal(r.status, 200);
+    r = await tc.request("GET", `${V3}/OS-REVOKE/events`, { token: admin });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(Object.keys(r.body.links).sort(), ["next", "previous", "self"]);
+    assert.ok(r.body.links.self.endsWith("/v3/OS-REVOKE/events"));
+    const mine = (r.body.events as Array<Record<string, string>>).filter((e) => e["user_id"] === u.id);
+    assert.equal(mine.length, 1);
+    const ev = mine[0]!;
+    assert.match(ev["issued_before"]!, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000000Z$/);
+    assert.match(ev["revoked_at"]!, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000000Z$/);
+    assert.deepEqual(Object.keys(ev).sort(), ["issued_before", "revoked_at", "user_id"]);
+    const byAudit = (r.body.events as Array<Record<string, string>>).find((e) => e["audit_id"] !== undefined);
+    assert.ok(byAudit);
+    assert.match(byAudit["expires_at"]!, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    r = await tc.request("GET", `${V3}/OS-REVOKE/events?since=2999-01-01T00:00:00Z`, { token: admin });
+    assert.deepEqual(r.body.events, []);
+    r = await tc.request("GET", `${V3}/OS-REVOKE/events?since=2000-01-01T00:00:00`, { token: admin });
+    assert.ok(r.body.events.length >= 2);
+    assertError(await tc.request("GET", `${V3}/OS-REVOKE/events?since=garbage`, { token: admin }), 400, "invalidate date format garbage");
+    const m = await persona(tc, "member");
+    assertError(await tc.request("GET", `${V3}/OS-REVOKE/events`, { token: m.token }), 403);
+  });
+
+  test("GET /v3/auth/tokens/OS-PKI/revoked is 403, as Keystone 22 answers", async () => {
+    assertError(await tc.request("GET", `${V3}/auth/tokens/OS-PKI/revoked`, { token: admin }), 403, "You are not authorized to perform the requested action.");
+    assertError(await tc.request("GET", `${V3}/auth/tokens/OS-PKI/revoked`), 403);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe("users API", () => {
+  let tc: TestCloud;
+  let admin: string;
+  before(async () => {
+    ({ tc, admin } = await cloud());
+  });
+  after(() => tc.close());
+
+  test("list filters: name, domain_id, enabled (Keystone's false strings); unknown filters ignored", async () => {
+    const d = await newDomain(tc, admin);
+    const email = `${unique("e")}@example.com`;
+    const u1 = await newUser(tc, admin, { domain_id: d, email });
+    const u2 = await newUser(tc, admin, { enabled: false, email });
+    assert.equal(u1.body.email, email);
+    const list = async (q: string) => {
+      const r = await tc.request("GET", `${V3}/users${q}`, { token: admin });
+      assert.equal(r.status, 200, r.text);
+      return r.body.users as Array<Record<string, unknown>>;
+    };
+    let us = await list(`?domain_id=${d}`);
+    assert.deepEqual(us.map((u) => u["id"]), [u1.id]);
+    us = await list(`?name=${u1.body.name as string}`);
+    assert.deepEqual(us.map((u) => u["id"]), [u1.id]);
+    for (const f of ["False", "0", "f", "no"]) {
+      us = await list(`?enabled=${f}`);
+      assert.ok(us.some((u) => u["id"] === u2.id), f);
+      assert.ok(us.every((u) => u["enabled"] === false), f);
+    }
+    us = await list(`?domain_id=${d}&bogus_filter=1`);
+    assert.deepEqual(us.map((u) => u["id"]), [u1.id]);
+    const all = await list("");
+    const shown = all.find((u) => u["id"] === u1.id);
+    assert.deepEqual(shown, u1.body);
+    assert.ok(all.some((u) => u["id"] === u2.id));
+  });
+
+  test("user body: links, options, no password, no default_project_id when unset", async () => {
+    const u = await newUser(tc, admin, { description: "d" });
+    assert.deepEqual(Object.keys(u.body).sort(), ["description", "domain_id", "enabled", "id", "links", "name", "options", "password_expires_at"]);
+    assert.match(u.body.links.self, new RegExp(`/v3/users/${u.id}$`));
+    const r = await tc.request("GET", `${V3}/users/${u.id}`, { token: admin });
+    assert.deepEqual(r.body.user, u.body);
+  });
+
+  test("update: id must match, domain_id immutable, name trimmed, extras kept", async () => {
+    const u = await newUser(tc, admin);
+    assertError(
+      await tc.request("PATCH", `${V3}/users/${u.id}`, { token: admin, body: { user: { id: "other", name: "x" } } }),
+      400,
+      "Cannot change ID",
+    );
+    const d = await newDomain(tc, admin);
+    assertError(
+      await tc.request("PATCH", `${V3}/users/${u.id}`, { token: admin, body: { user: { domain_id: d } } }),
+      400,
+      "Cannot change Domain ID",
+    );
+    const p = await tc.request("POST", `${V3}/projects`, { token: admin, body: { project: { name: unique("p") } } });
+    const name = unique("n");
+    const r = await tc.request("PATCH", `${V3}/users/${u.id}`, {
+      token: admin,
+      body: { user: { id: u.id, name: `  ${name} `, email: "a@b.c", project_id: p.body.project.id, description: "x", enabled: false } },
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.user.name, name);
+    assert.equal(r.body.user.email, "a@b.c");
+    assert.equal(r.body.user.project_id, p.body.project.id);
+    assert.equal(r.body.user.enabled, false);
+    assertError(await tc.request("PATCH", `${V3}/users/${u.id}`, { token: admin, body: { user: {} } }), 400);
+  });
+
+  test("default_project_id may not be a domain; a missing project is accepted", async () => {
+    const d = await newDomain(tc, admin);
+    assertError(
+      await tc.request("POST", `${V3}/users`, { token: admin, body: { user: { name: unique("u"), default_project_id: d } } }),
+      400,
+      `User's default project ID cannot be a domain ID: ${d}`,
+    );
+    const missing = unique("p").replace("-", "");
+    const u = await newUser(tc, admin, { default_project_id: missing });
+    assert.equal(u.body.default_project_id, missing);
+    assertError(await tc.request("PATCH", `${V3}/users/${u.id}`, { token: admin, body: { user: { default_project_id: d } } }), 400);
+    assertError(
+      await tc.request("POST", `${V3}/users`, { token: admin, body: { user: { name: unique("u"), domain_id: unique("nodom").replace("-", "") } } }),
+      404,
+      /Could not find domain/,
+    );
+  });
+
+  test("disabling a user revokes its tokens; re-enabling does not revive them", async () => {
+    const u = await newUser(tc, admin);
+    const t = await passwordToken(tc, { id: u.id, password: u.password });
+    let r = await tc.request("PATCH", `${V3}/users/${u.id}`, { token: admin, body: { user: { enabled: false, id: u.id } } });
+    assert.equal(r.status, 200);
+    assertError(await auth(tc, u.id, u.password), 401);
+    r = await tc.request("PATCH", `${V3}/users/${u.id}`, { token: admin, body: { user: { enabled: true } } });
+    assert.equal(r.status, 200);
+    assertError(await tc.request("GET", `${V3}/auth/tokens`, { token: admin, headers: { "x-subject-token": t } }), 404);
+    assert.equal((await auth(tc, u.id, u.password)).status, 201);
+  });
+
+  test("a caller the policy refuses gets 403 even for a missing user; admin gets 404", async () => {
+    const m = await persona(tc, "member");
+    assertError(await tc.request("GET", `${V3}/users/${unique("x")}`, { token: m.token }), 403);
+    assertError(await tc.request("GET", `${V3}/users/${unique("x")}`, { token: admin }), 404, /Could not find user/);
+    // Owners read themselves; members do not list users.
+    const r = await tc.request("GET", `${V3}/users/${m.userId}`, { token: m.token });
+    assert.equal(r.status, 200);
+    assertError(await tc.request("GET", `${V3}/users`, { token: m.token }), 403);
+  });
+
+  test("GET /users/{id}/groups marks memberships with membership_expires_at: null", async () => {
+    const u = await newUser(tc, admin);
+    const g = await tc.request("POST", `${V3}/groups`, { token: admin, body: { group: { name: unique("g") } } });
+    if (g.status === 404) return; // groups are another area's; nothing to check without them
+    assert.equal(g.status, 201, g.text);
+    await tc.request("PUT", `${V3}/groups/${g.body.group.id}/users/${u.id}`, { token: admin });
+    const r = await tc.request("GET", `${V3}/users/${u.id}/groups`, { token: admin });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body.groups, [{ ...g.body.group, membership_expires_at: null }]);
+  });
+});
