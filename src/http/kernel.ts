@@ -1,6 +1,7 @@
 import { Ajv } from "ajv";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import Fastify, { LogController } from "fastify";
+import FindMyWay from "find-my-way";
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { PolicyEngine } from "../auth/policy.js";
@@ -133,13 +134,18 @@ export async function buildKernel(opts: KernelOptions): Promise<FastifyInstance>
           return reply.code(ce.status).type("application/json").send(body);
         };
         scope.setErrorHandler((err, req, reply) => sendError(err, req, reply));
+        // A second router over the same paths answers "is this URL known for another method?"
+        // so a wrong method gets 405, as the real services answer, instead of 404.
+        const known = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1000 });
+        for (const r of svc.routes) {
+          if (!known.hasRoute(r.method, svc.prefix + r.path)) known.on(r.method, svc.prefix + r.path, () => undefined);
+        }
         scope.setNotFoundHandler((req, reply) => {
-          // A known path with another method is 405, as the real services answer.
           const path = req.url.split("?")[0] ?? "";
-          const known = ["GET", "POST", "PUT", "PATCH", "DELETE"].some(
-            (m) => m !== req.method && scope.hasRoute({ method: m as "GET", url: path }),
+          const other = (["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] as const).some(
+            (m) => m !== req.method && known.find(m, path) !== null,
           );
-          sendError(known ? new MethodNotAllowed() : new NotFound("The resource could not be found."), req, reply);
+          sendError(other ? new MethodNotAllowed() : new NotFound("The resource could not be found."), req, reply);
         });
         // Explicit HEAD routes first, so GET's implicit HEAD does not claim the path.
         const ordered = [...svc.routes].sort((a, b) => Number(b.method === "HEAD") - Number(a.method === "HEAD"));

@@ -18,8 +18,11 @@ export function tokenView(t: TokenData, catalog: CatalogEntry[] | undefined): Re
   };
   if (t.project) {
     body["project"] = t.project;
-    body["is_domain"] = t.projectIsDomain === true;
-    body["is_admin_project"] = t.isAdminProject;
+    // Keystone leaves these two out of trust-scoped tokens.
+    if (!t.payload.trustId) {
+      body["is_domain"] = t.projectIsDomain === true;
+      body["is_admin_project"] = t.isAdminProject;
+    }
   }
   if (t.domain) body["domain"] = t.domain;
   if (t.system) body["system"] = { all: true };
