@@ -2,7 +2,8 @@ import type { Clock } from "../../common/clock.js";
 import type { Config } from "../../config/config.js";
 import type { IdentityDB, IdentityTrx, Q } from "./store/tables.js";
 
-export type CascadeKind = "project" | "domain" | "user" | "group" | "role";
+/** "user-disabled" runs when a user is disabled (Keystone drops its application credentials then). */
+export type CascadeKind = "project" | "domain" | "user" | "group" | "role" | "user-disabled";
 /** Cleanup run inside the deleting transaction, so areas added later remove their rows too. */
 export type CascadeHook = (trx: IdentityTrx, id: string) => Promise<void>;
 

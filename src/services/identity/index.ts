@@ -86,6 +86,7 @@ export async function createIdentity(database: Database, config: Config, clock: 
   const ec2tokens = new Ec2TokenManager(core, credentials, users, resources, assignments, tokens);
   core.onDelete("user", (trx, userId) => credentials.onUserDeleted(trx, userId));
   core.onDelete("user", (trx, userId) => appCreds.onUserDeleted(trx, userId));
+  core.onDelete("user-disabled", (trx, userId) => appCreds.onUserDeleted(trx, userId));
   core.onDelete("project", (trx, projectId) => credentials.onProjectDeleted(trx, projectId));
   core.onDelete("project", (trx, projectId) => appCreds.onProjectDeleted(trx, projectId));
   core.onDelete("role", (trx, roleId) => appCreds.onRoleDeleted(trx, roleId));

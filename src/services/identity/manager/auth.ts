@@ -169,6 +169,10 @@ export class AuthManager {
     let trustId = who.trustId;
     let userId = who.userId;
     const s = req.scope;
+    if (methods.includes("application_credential") && s !== undefined) {
+      // Keystone: the credential fixes the scope; asking for one is an auth error.
+      throw new Unauthorized("Application credentials cannot request a scope.");
+    }
     if (who.forcedScope) {
       if (s !== undefined && s !== "unscoped") {
         const wanted = await this.resolveScope(s, who);

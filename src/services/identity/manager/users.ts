@@ -353,6 +353,7 @@ export class UserManager {
           // A null password leaves the user with no password to authenticate with.
           await trx.updateTable("password").set({ active: 0 }).where("user_id", "=", id).execute();
         }
+        if (input.enabled === false && cur.enabled === 1) await this.core.cascade(trx, "user-disabled", id);
         if ((input.enabled === false && cur.enabled === 1) || typeof newHash === "string") {
           await revoke(trx, { user_id: id }, now);
         }
