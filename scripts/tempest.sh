@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # scripts/tempest.sh — run Debian's Tempest identity tests against a fresh Stackbox and fail
 # when fewer pass than the floor kept in .ci/tempest-floor (one "NAME COUNT" per line).
-#   scripts/tempest.sh [default|scope]   default: Stackbox's default policy settings;
-#                                         scope: --enforce-scope --enforce-new-defaults
+#   scripts/tempest.sh [default|scope|strict]
+#     default: Stackbox's default policy settings (as Keystone 22: no scope enforcement)
+#     scope:   --enforce-scope (tempest told [enforce_scope] keystone=true, admin system-scoped)
+#     strict:  --enforce-scope --enforce-new-defaults (deprecated defaults no longer ORed in)
 # Stackbox runs with the security-compliance settings tempest is told about (lockout 2/5 s,
 # 2 unique passwords), so those tests run too.
 set -uo pipefail
@@ -21,7 +23,12 @@ OUT=${TEMPEST_OUTPUT:-$ROOT/tempest-results-$MODE}
 rm -rf "$OUT"
 FLAGS=()
 SCOPE=false
-if [ "$MODE" = scope ]; then FLAGS+=(--enforce-scope --enforce-new-defaults); SCOPE=true; fi
+case "$MODE" in
+  default) ;;
+  scope) FLAGS+=(--enforce-scope); SCOPE=true ;;
+  strict) FLAGS+=(--enforce-scope --enforce-new-defaults); SCOPE=true ;;
+  *) echo "tempest.sh: mode must be default, scope or strict" >&2; exit 2 ;;
+esac
 STACKBOX_BCRYPT_ROUNDS=4 STACKBOX_LOCKOUT_FAILURE_ATTEMPTS=2 STACKBOX_LOCKOUT_DURATION=5 \
 STACKBOX_UNIQUE_LAST_PASSWORD_COUNT=2 \
   node dist/src/cli/main.js serve --data-dir "$DATA" --port "$PORT" --admin-password password \
