@@ -5,6 +5,8 @@
 # tests (scripts/tempest.sh) unless STACKBOX_SKIP_TEMPEST=1. Exits non-zero on any failure.
 #   STACKBOX_TEST_ONLY=sqlite|pg            run only one of the two passes
 #   STACKBOX_TEST_FILES="dist/test/api/…"   run these instead of dist/test/ (and no tempest)
+# Each test has at most 10 minutes, and the runner exits when the tests are done even if a file
+# leaves a handle open (--test-timeout, --test-force-exit), so a stuck file cannot hang CI.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -62,7 +64,7 @@ run_suite() { # label, then env assignments for the run
   log="$ROOT/.test-$label.log"
   echo "==== node --test --test-concurrency=2 $FILES ($label; full output in ${log#"$ROOT"/})"
   # shellcheck disable=SC2086
-  env "$@" node --test --test-concurrency=2 --test-reporter=spec $FILES >"$log" 2>&1
+  env "$@" node --test --test-concurrency=2 --test-timeout=600000 --test-force-exit --test-reporter=spec $FILES >"$log" 2>&1
   rc=$?
   if [ "$rc" -ne 0 ]; then
     # The spec reporter repeats every failure after the run: print that part.

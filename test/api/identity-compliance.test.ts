@@ -59,7 +59,10 @@ describe("domain configuration", () => {
   let tc: TestCloud;
   let admin: string;
   before(async () => {
-    ({ tc, admin } = await cloud({ identity: { passwordRegex: "^(?=.*\\d).{7,}$", passwordRegexDescription: "7+ chars with a digit" } }));
+    ({ tc, admin } = await cloud());
+    // Set after bootstrap: the test cloud's admin password would not pass it (Keystone's
+    // bootstrap refuses such a password just the same).
+    Object.assign(tc.cloud.identity.core.config.identity, { passwordRegex: "^(?=.*\\d).{7,}$", passwordRegexDescription: "7+ chars with a digit" });
   });
   after(() => tc.close());
 
@@ -125,7 +128,7 @@ describe("domain configuration", () => {
     assertError(
       await tc.request("PATCH", `${V3}/domains/${d}/config/identity/driver`, { token: admin, body: { config: { driver: "a", list_limit: 1 } } }),
       403,
-      /only, option must be specified/,
+      /and only that, option must be specified/,
     );
     assertError(
       await tc.request("PATCH", `${V3}/domains/${d}/config/ldap/user_filter`, { token: admin, body: { config: { user_filter: "x" } } }),
@@ -426,7 +429,19 @@ describe("password expiry, first use, minimum age, inactivity", () => {
       { identity: { passwordExpiresDays: 10, minimumPasswordAge: 1, disableUserAccountDaysInactive: 30 } },
       clock,
     ));
+    // The bootstrap admin is subject to the same rules; exempt it so the test can travel in time.
+    const me = await tc.request("GET", `${V3}/auth/tokens`, { token: admin, headers: { "x-subject-token": admin } });
+    const r = await tc.request("PATCH", `${V3}/users/${me.body.token.user.id as string}`, {
+      token: admin,
+      body: { user: { options: { ignore_password_expiry: true, ignore_user_inactivity: true } } },
+    });
+    assert.equal(r.status, 200, r.text);
   });
+  /** Move the clock and get an admin token valid at the new time. */
+  const travel = async (ms: number) => {
+    clock.advance(ms);
+    admin = await passwordToken(tc, { name: "admin", password: tc.adminPassword, project: "admin" });
+  };
   after(() => tc.close());
 
   test("password_expires_at is set, shown in Keystone's format, and enforced", async () => {
@@ -434,7 +449,7 @@ describe("password expiry, first use, minimum age, inactivity", () => {
     assert.equal(u.body.password_expires_at, "2030-06-11T12:00:00.000000");
     const exempt = await newUser(tc, admin, { options: { ignore_password_expiry: true } });
     assert.equal(exempt.body.password_expires_at, null);
-    clock.advance(11 * 86400_000);
+    await travel(11 * 86400_000);
     assertError(await auth(tc, u.id, u.password), 401, `The password is expired and needs to be changed for user: ${u.id}.`);
     assert.equal((await auth(tc, exempt.id, exempt.password)).status, 201);
     // An expired password may still be changed by its owner.
@@ -442,8 +457,6 @@ describe("password expiry, first use, minimum age, inactivity", () => {
     assert.equal((await changePassword(tc, u.id, u.password, np)).status, 204);
     clock.advance(1000);
     assert.equal((await auth(tc, u.id, np)).status, 201);
-    // Admin tokens keep working across the jump (tokens are fresh per call above).
-    admin = await passwordToken(tc, { name: "admin", password: tc.adminPassword, project: "admin" });
   });
 
   test("minimum_password_age applies to a self-set password only", async () => {
@@ -451,13 +464,13 @@ describe("password expiry, first use, minimum age, inactivity", () => {
     const p1 = unique("Pw1");
     // The admin-set password can be changed at once.
     assert.equal((await changePassword(tc, u.id, u.password, p1)).status, 204);
+    clock.advance(1000);
     assertError(
       await changePassword(tc, u.id, p1, unique("Pw2")),
       400,
       "You cannot change your password at this time due to the minimum password age. Once you change your password, it must be used for 1 day(s) before it can be changed. Please try again in 0 day(s) or contact your administrator to reset your password.",
     );
-    clock.advance(86400_000 + 1000);
-    admin = await passwordToken(tc, { name: "admin", password: tc.adminPassword, project: "admin" });
+    await travel(86400_000 + 1000);
     assert.equal((await changePassword(tc, u.id, p1, unique("Pw2"))).status, 204);
   });
 
@@ -488,8 +501,7 @@ describe("password expiry, first use, minimum age, inactivity", () => {
     const u = await newUser(tc, admin);
     const exempt = await newUser(tc, admin, { options: { ignore_user_inactivity: true, ignore_password_expiry: true } });
     const tok = await passwordToken(tc, { id: u.id, password: u.password });
-    clock.advance(31 * 86400_000);
-    admin = await passwordToken(tc, { name: "admin", password: tc.adminPassword, project: "admin" });
+    await travel(31 * 86400_000);
     assertError(await auth(tc, u.id, u.password), 401, "The request you have made requires authentication.");
     let r = await tc.request("GET", `${V3}/users/${u.id}`, { token: admin });
     assert.equal(r.body.user.enabled, false);

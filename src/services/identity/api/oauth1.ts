@@ -1,12 +1,11 @@
-import { BadRequest, NotFound, Unauthorized } from "../../../common/errors.js";
-import { Forbidden } from "../../../common/errors.js";
+import { BadRequest, Forbidden, NotFound, Unauthorized } from "../../../common/errors.js";
 import type { RequestContext, Route } from "../../../http/context.js";
 import type { AuthHttp } from "../manager/auth.js";
 import type { ConsumerInput, IssuedOAuthToken } from "../manager/oauth1.js";
 import { isDelegated } from "../manager/oauth1.js";
 import { consumerUpdate } from "../schemas/oauth1.js";
 import type { OAuthAccessTokenRow } from "../store/tables.js";
-import { collection, limited } from "../views/common.js";
+import { collection } from "../views/common.js";
 import { accessTokenRoleView, accessTokenView, consumerView } from "../views/oauth1.js";
 import { entity } from "./common.js";
 import type { Identity } from "./deps.js";
@@ -103,7 +102,8 @@ export function oauth1Routes(id: Identity): Route[] {
       handler: async (ctx) => {
         ctx.enforce("identity:list_consumers");
         const list = await oauth1.listConsumers();
-        return { body: limited(ctx, "consumers", list.map((c) => consumerView(ctx, c)), id.core.config.identity.listLimit) };
+        // Keystone's list_consumers is not truncated by list_limit.
+        return { body: collection(ctx, "consumers", list.map((c) => consumerView(ctx, c))) };
       },
     },
     {

@@ -128,7 +128,10 @@ export class AuthManager {
     let t: TokenData;
     try {
       t = await this.tokens.validate(d.id);
-    } catch {
+    } catch (e) {
+      // A revoked or expired token is Keystone's TokenNotFound (404), not a 401: tempest's
+      // test_user_update_own_password relies on it.
+      if (e instanceof NotFound) throw e;
       throw new Unauthorized("The request you have made requires authentication.");
     }
     if (t.payload.accessTokenId) {

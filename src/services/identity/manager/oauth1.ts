@@ -124,7 +124,10 @@ function createRequest(http: AuthHttp, hdr: Map<string, string>): SignedRequest 
 }
 
 /** oauthlib BaseEndpoint._check_mandatory_parameters with Keystone's validator. */
-function checkMandatory(r: SignedRequest, now: Date): void {
+function checkMandatory(r: SignedRequest): void {
+  // Clients stamp requests with their wall clock, so that is what the stamp is checked against
+  // (as oauthlib does with time.time()), not the cloud's injectable clock.
+  const now = new Date();
   const get = (k: string): string | undefined => r.oauth.get(k);
   const method = get("oauth_signature_method");
   const timestamp = get("oauth_timestamp");
@@ -248,7 +251,7 @@ export class OAuth1Manager {
     const now = this.core.now();
     try {
       const r = createRequest(http, hdr);
-      checkMandatory(r, now);
+      checkMandatory(r);
       const realm = r.header.get("realm");
       if (realm) {
         const realms = realm.split(" ");
@@ -344,7 +347,7 @@ export class OAuth1Manager {
     if (expired(req.expires_at, now)) throw unauthorized();
     try {
       const r = createRequest(http, hdr);
-      checkMandatory(r, now);
+      checkMandatory(r);
       const token = r.oauth.get("oauth_token");
       if (!token) throw invalidRequest("Missing resource owner.");
       if (!isHexToken(token)) throw invalidRequest("Invalid resource owner key format.");
@@ -424,7 +427,7 @@ export class OAuth1Manager {
     let ok = false;
     try {
       const r = createRequest({ ...http, method: "POST" }, hdr);
-      checkMandatory(r, now);
+      checkMandatory(r);
       const token = r.oauth.get("oauth_token");
       if (token && isHexToken(token)) {
         const consumer = await this.core.db.selectFrom("oauth_consumer").selectAll().where("id", "=", r.oauth.get("oauth_consumer_key")!).executeTakeFirst();

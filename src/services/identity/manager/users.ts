@@ -379,9 +379,12 @@ export class UserManager {
     expiresAt: string | null,
   ): Promise<void> {
     await q.updateTable("password").set({ active: 0 }).where("user_id", "=", userId).execute();
+    // History is ordered by created_at, so two changes within one clock tick must still sort.
+    const last = await q.selectFrom("password").select("created_at").where("user_id", "=", userId).orderBy("created_at", "desc").executeTakeFirst();
+    const createdAt = last && Date.parse(last.created_at) >= now.getTime() ? new Date(Date.parse(last.created_at) + 1) : now;
     await q
       .insertInto("password")
-      .values({ id: hexId(), user_id: userId, hash, created_at: now.toISOString(), expires_at: expiresAt, self_service: selfService ? 1 : 0, active: 1 })
+      .values({ id: hexId(), user_id: userId, hash, created_at: createdAt.toISOString(), expires_at: expiresAt, self_service: selfService ? 1 : 0, active: 1 })
       .execute();
     // Keystone keeps the current password plus unique_last_password_count of history.
     const keep = Math.max(1, this.cfg.uniqueLastPasswordCount) + 1;
