@@ -1,5 +1,3 @@
-import { Ajv } from "ajv";
-import type { ErrorObject, ValidateFunction } from "ajv";
 import Fastify, { LogController } from "fastify";
 import FindMyWay from "find-my-way";
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -10,6 +8,7 @@ import { uuid } from "../common/ids.js";
 import { RequestContext } from "./context.js";
 import type { Route, TokenAuthenticator } from "./context.js";
 import { negotiate, versionHeaders } from "./microversion.js";
+import { compileSchema, validateOrThrow } from "./validation.js";
 import type { ServiceDefinition } from "./service.js";
 
 export interface KernelOptions {
@@ -20,36 +19,6 @@ export interface KernelOptions {
   /** Public base URL; a function because the port is known only after listen(). */
   baseUrl: () => string;
   bodyLimit: number;
-}
-
-const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false, useDefaults: false });
-
-/** Keystone words schema failures as "Invalid input for field 'x': …"; we do the same. */
-function describe(err: ErrorObject): string {
-  const path = err.instancePath.replace(/^\//, "").replaceAll("/", ".");
-  let msg = err.message ?? "is invalid";
-  if (err.keyword === "additionalProperties") {
-    msg = `Additional properties are not allowed ('${String(err.params["additionalProperty"])}' was unexpected)`;
-  } else if (err.keyword === "required") {
-    msg = `'${String(err.params["missingProperty"])}' is a required property`;
-  } else if (err.keyword === "minLength") {
-    msg = `is too short`;
-  } else if (err.keyword === "maxLength") {
-    msg = `is too long`;
-  }
-  return path ? `Invalid input for field '${path}': ${msg}` : msg;
-}
-
-function validator(schema: unknown): ValidateFunction | undefined {
-  return schema === undefined ? undefined : ajv.compile(schema as object);
-}
-
-function validate(fn: ValidateFunction | undefined, value: unknown, what: string): void {
-  if (!fn) return;
-  if (!fn(value)) {
-    const e = fn.errors?.[0];
-    throw new BadRequest(e ? describe(e) : `Invalid ${what}.`);
-  }
 }
 
 /** Map fastify's own errors (parser, body size, media type) to CloudErrors. */
@@ -164,8 +133,8 @@ function registerRoute(
   opts: KernelOptions,
   ridHeaders: readonly string[],
 ): void {
-  const bodyCheck = validator(route.body);
-  const queryCheck = validator(route.query);
+  const bodyCheck = route.body === undefined ? undefined : compileSchema(route.body);
+  const queryCheck = route.query === undefined ? undefined : compileSchema(route.query);
   scope.route({
     method: route.method,
     url: route.path,
@@ -208,10 +177,10 @@ function registerRoute(
           throw new Unauthorized401(www);
         }
       }
-      validate(queryCheck, req.query, "query");
+      validateOrThrow(queryCheck, req.query, "query");
       if (route.body && req.method !== "GET") {
         if (req.body === undefined) throw new BadRequest("The request you have made requires a body.");
-        validate(bodyCheck, req.body, "body");
+        validateOrThrow(bodyCheck, req.body, "body");
       }
       const out = await route.handler(ctx);
       for (const h of ridHeaders) reply.header(h, req.id);

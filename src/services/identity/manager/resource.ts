@@ -45,6 +45,18 @@ function extrasOf(input: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/** The columns an update changes; options and unknown attributes merge into what is stored. */
+function patchOf(cur: ProjectRow, input: ProjectInput): Partial<ProjectRow> {
+  const patch: Partial<ProjectRow> = {};
+  if (input.name !== undefined) patch.name = input.name;
+  if (input.description !== undefined) patch.description = input.description;
+  if (input.enabled !== undefined) patch.enabled = input.enabled ? 1 : 0;
+  if (input.options !== undefined) patch.options = JSON.stringify({ ...json(cur.options), ...input.options });
+  const extra = extrasOf(input);
+  if (Object.keys(extra).length > 0) patch.extra = JSON.stringify({ ...json(cur.extra), ...extra });
+  return patch;
+}
+
 /** Keystone caps a hierarchy at max_project_tree_depth (5) levels below the domain. */
 const MAX_DEPTH = 5;
 
@@ -124,16 +136,7 @@ export class ResourceManager {
 
   async updateDomain(id: string, input: ProjectInput): Promise<ProjectRecord> {
     const cur = await this.getDomain(id);
-    if (id === "default" && input.enabled === false) {
-      // Keystone refuses to disable the default domain it serves v2-era users from.
-    }
-    const patch: Partial<ProjectRow> = {};
-    if (input.name !== undefined) patch.name = input.name;
-    if (input.description !== undefined) patch.description = input.description;
-    if (input.enabled !== undefined) patch.enabled = input.enabled ? 1 : 0;
-    if (input.options !== undefined) patch.options = JSON.stringify({ ...json(cur.options), ...input.options });
-    const extra = extrasOf(input);
-    if (Object.keys(extra).length > 0) patch.extra = JSON.stringify({ ...json(cur.extra), ...extra });
+    const patch = patchOf(cur, input);
     try {
       await this.core.write(async (trx) => {
         if (Object.keys(patch).length > 0) await store.updateProject(trx, id, patch);
@@ -289,13 +292,7 @@ export class ResourceManager {
         throw new Forbidden(`Cannot enable project ${id} since it has disabled parents.`);
       }
     }
-    const patch: Partial<ProjectRow> = {};
-    if (input.name !== undefined) patch.name = input.name;
-    if (input.description !== undefined) patch.description = input.description;
-    if (input.enabled !== undefined) patch.enabled = input.enabled ? 1 : 0;
-    if (input.options !== undefined) patch.options = JSON.stringify({ ...json(cur.options), ...input.options });
-    const extra = extrasOf(input);
-    if (Object.keys(extra).length > 0) patch.extra = JSON.stringify({ ...json(cur.extra), ...extra });
+    const patch = patchOf(cur, input);
     try {
       await this.core.write(async (trx) => {
         if (Object.keys(patch).length > 0) await store.updateProject(trx, id, patch);

@@ -1,7 +1,5 @@
 import { Type } from "@sinclair/typebox";
-import { Ajv } from "ajv";
-import type { ErrorObject } from "ajv";
-import { BadRequest } from "../../../common/errors.js";
+import { compileSchema, validateOrThrow } from "../../../http/validation.js";
 import { fields, idString, name } from "./common.js";
 
 /** keystone/trust/schema.py: a role is given by id or by name, never both. */
@@ -27,19 +25,7 @@ export const trustCreate = fields(
   ["trustor_user_id", "trustee_user_id", "impersonation"],
 );
 
-const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false, useDefaults: false });
-const checkCreate = ajv.compile(trustCreate);
-
-function describe(err: ErrorObject): string {
-  const path = err.instancePath.replace(/^\//, "").replaceAll("/", ".");
-  let msg = err.message ?? "is invalid";
-  if (err.keyword === "additionalProperties") {
-    msg = `Additional properties are not allowed ('${String(err.params["additionalProperty"])}' was unexpected)`;
-  } else if (err.keyword === "required") {
-    msg = `'${String(err.params["missingProperty"])}' is a required property`;
-  }
-  return path ? `Invalid input for field '${path}': ${msg}` : msg;
-}
+const checkCreate = compileSchema(trustCreate);
 
 /**
  * Keystone validates the trust body only after the create_trust policy check
@@ -47,8 +33,5 @@ function describe(err: ErrorObject): string {
  * has no body schema and the handler calls this once policy has passed.
  */
 export function validateTrustCreate(trust: unknown): void {
-  if (!checkCreate(trust)) {
-    const e = checkCreate.errors?.[0];
-    throw new BadRequest(e ? describe(e) : "Invalid input for field 'trust'.");
-  }
+  validateOrThrow(checkCreate, trust, "input for field 'trust'");
 }
