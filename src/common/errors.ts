@@ -19,6 +19,12 @@ export class BadRequest extends CloudError {
     super(400, message);
   }
 }
+/** The request body is not valid JSON; services word this their own way in faults.ts. */
+export class MalformedBody extends BadRequest {
+  constructor() {
+    super("Malformed request body.");
+  }
+}
 export class Unauthorized extends CloudError {
   constructor(message = "The request you have made requires authentication.", headers: Record<string, string> = {}) {
     super(401, message, headers);

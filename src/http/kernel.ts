@@ -3,7 +3,7 @@ import FindMyWay from "find-my-way";
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { PolicyEngine } from "../auth/policy.js";
-import { BadRequest, CloudError, InternalError, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType } from "../common/errors.js";
+import { BadRequest, CloudError, MalformedBody, InternalError, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType } from "../common/errors.js";
 import { uuid } from "../common/ids.js";
 import { RequestContext } from "./context.js";
 import type { Route, TokenAuthenticator } from "./context.js";
@@ -32,7 +32,7 @@ function toCloudError(err: unknown): CloudError | undefined {
       return new UnsupportedMediaType(`Unsupported media type.`);
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
     case "FST_ERR_CTP_INVALID_JSON_BODY":
-      return new BadRequest("Malformed JSON in request body.");
+      return new MalformedBody();
   }
   if (typeof e.statusCode === "number" && e.statusCode >= 400 && e.statusCode < 500) {
     return new CloudError(e.statusCode, e.message ?? "Bad request.");
@@ -60,11 +60,16 @@ export async function buildKernel(opts: KernelOptions): Promise<FastifyInstance>
     try {
       done(null, JSON.parse(text));
     } catch {
-      done(new BadRequest("Malformed JSON in request body."));
+      done(new MalformedBody());
     }
   };
   app.addContentTypeParser("application/json", { parseAs: "string" }, parseJson);
-  app.addContentTypeParser("*", { parseAs: "buffer" }, parseJson);
+  // Other media types are not JSON to us (Keystone ignores them): the body stays text, so a
+  // route that needs a JSON object answers 400 and an unknown URL still answers 404.
+  app.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => {
+    const text = typeof body === "string" ? body : body.toString("utf8");
+    done(null, text === "" ? undefined : text);
+  });
 
   app.addHook("onResponse", async (req, reply) => {
     // Access log: path only (query strings and bodies may carry secrets), never headers.
@@ -184,6 +189,7 @@ function registerRoute(
       }
       const out = await route.handler(ctx);
       for (const h of ridHeaders) reply.header(h, req.id);
+      if (svc.vary) extra["vary"] = extra["vary"] ? `${extra["vary"]}, ${svc.vary.join(", ")}` : svc.vary.join(", ");
       for (const [k, v] of Object.entries({ ...extra, ...out.headers })) reply.header(k, v);
       reply.code(out.status ?? 200);
       if (out.text !== undefined) return reply.send(out.text);
@@ -210,7 +216,7 @@ async function checkBodylessBody(req: FastifyRequest, limit: number): Promise<vo
   try {
     JSON.parse(text);
   } catch {
-    throw new BadRequest("Malformed JSON in request body.");
+    throw new MalformedBody();
   }
 }
 

@@ -22,6 +22,8 @@ export interface ServiceDefinition {
   policies: readonly PolicyRule[];
   migrations: Record<string, Migration>;
   microversions?: MicroversionSpec;
+  /** Request headers every response varies on (identity: X-Auth-Token, as Keystone says). */
+  vary?: readonly string[];
   /** Extra headers on every response (compute adds x-compute-request-id). */
   requestIdHeaders?: readonly string[];
 }

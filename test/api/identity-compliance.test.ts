@@ -5,6 +5,7 @@
  * identity/backends/sql.py, api/users.py, api/os_revoke.py).
  */
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { ManualClock } from "../../src/common/clock.js";
 import type { PartialConfig } from "../../src/config/config.js";
@@ -253,7 +254,7 @@ describe("domain configuration", () => {
   });
 
   test("deleting a domain deletes its config", async () => {
-    const id = unique("d").replace("-", "");
+    const id = randomUUID().replaceAll("-", "");
     let r = await tc.request("POST", `${V3}/domains`, { token: admin, body: { domain: { name: unique("dom"), explicit_domain_id: id } } });
     assert.equal(r.status, 201, r.text);
     await tc.request("PUT", `${V3}/domains/${id}/config`, { token: admin, body: { config: custom } });
@@ -705,5 +706,244 @@ describe("users API", () => {
     const r = await tc.request("GET", `${V3}/users/${u.id}/groups`, { token: admin });
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.body.groups, [{ ...g.body.group, membership_expires_at: null }]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe("projects and domains API (keystone/api/projects.py, domains.py, resource/core.py)", () => {
+  let tc: TestCloud;
+  let admin: string;
+  before(async () => {
+    ({ tc, admin } = await cloud());
+  });
+  after(() => tc.close());
+
+  const createProject = (body: Record<string, unknown>, token = admin) => tc.request("POST", `${V3}/projects`, { token, body: { project: body } });
+
+  test("domain create: explicit_domain_id must be a uuid hex; a body id is ignored", async () => {
+    assertError(
+      await tc.request("POST", `${V3}/domains`, { token: admin, body: { domain: { name: unique("d"), explicit_domain_id: "not-a-uuid" } } }),
+      400,
+      "Domain ID does not conform to required UUID format.",
+    );
+    const r = await tc.request("POST", `${V3}/domains`, { token: admin, body: { domain: { name: unique("d"), id: "chosen" } } });
+    assert.equal(r.status, 201, r.text);
+    assert.match(r.body.domain.id, /^[0-9a-f]{32}$/);
+    const name = unique("d");
+    await tc.request("POST", `${V3}/domains`, { token: admin, body: { domain: { name } } });
+    assertError(
+      await tc.request("POST", `${V3}/domains`, { token: admin, body: { domain: { name } } }),
+      409,
+      `Conflict occurred attempting to store project - it is not permitted to have two projects acting as domains with the same name: ${name}.`,
+    );
+  });
+
+  test("GET a missing domain or project: 403 for a refused caller, 404 for admin", async () => {
+    const m = await persona(tc, "member");
+    const missing = randomUUID().replaceAll("-", "");
+    assertError(await tc.request("GET", `${V3}/domains/${missing}`, { token: m.token }), 403);
+    assertError(await tc.request("GET", `${V3}/domains/${missing}`, { token: admin }), 404, `Could not find domain: ${missing}.`);
+    assertError(await tc.request("GET", `${V3}/projects/${missing}`, { token: m.token }), 403);
+    assertError(await tc.request("DELETE", `${V3}/projects/${missing}`, { token: m.token }), 403);
+    assertError(await tc.request("GET", `${V3}/projects/${missing}`, { token: admin }), 404, `Could not find project: ${missing}.`);
+    // A member may read its own domain and project.
+    assert.equal((await tc.request("GET", `${V3}/domains/default`, { token: m.token })).status, 200);
+    assert.equal((await tc.request("GET", `${V3}/projects/${m.projectId}`, { token: m.token })).status, 200);
+  });
+
+  test("project create: missing domain or parent is 400; disabled branches and domain mismatches refused", async () => {
+    const missing = randomUUID().replaceAll("-", "");
+    assertError(await createProject({ name: unique("p"), domain_id: missing }), 400, `Could not find domain: ${missing}.`);
+    assertError(await createProject({ name: unique("p"), parent_id: missing }), 400, `Could not find project: ${missing}.`);
+    const d = await newDomain(tc, admin);
+    const parent = (await createProject({ name: unique("p"), domain_id: d })).body.project;
+    assert.equal(parent.parent_id, d);
+    assertError(
+      await createProject({ name: unique("p"), domain_id: "default", parent_id: parent.id }),
+      400,
+      `Cannot create project, since it specifies its domain_id default, but specifies a parent in a different domain (${d}).`,
+    );
+    // No domain_id: the default domain is assumed, so a parent elsewhere is refused too.
+    assertError(await createProject({ name: unique("p"), parent_id: parent.id }), 400, /specifies a parent in a different domain/);
+    const child = await createProject({ name: unique("p"), domain_id: d, parent_id: parent.id });
+    assert.equal(child.status, 201, child.text);
+    assert.equal(child.body.project.parent_id, parent.id);
+    await tc.request("PATCH", `${V3}/projects/${child.body.project.id}`, { token: admin, body: { project: { enabled: false } } });
+    assertError(
+      await createProject({ name: unique("p"), domain_id: d, parent_id: child.body.project.id }),
+      400,
+      `cannot create a project in a branch containing a disabled project: ${child.body.project.id}`,
+    );
+    await tc.request("PATCH", `${V3}/domains/${d}`, { token: admin, body: { domain: { enabled: false } } });
+    assertError(await createProject({ name: unique("p"), domain_id: d }), 400, `cannot create a project in a branch containing a disabled project: ${d}`);
+    assertError(
+      await createProject({ name: unique("p"), is_domain: true, parent_id: parent.id }),
+      400,
+      "only root projects are allowed to act as domains.",
+    );
+    const name = unique("p");
+    const first = await createProject({ name: `  ${name}  ` });
+    assert.equal(first.body.project.name, name);
+    assertError(await createProject({ name }), 409, /it is not permitted to have two projects with either the same name or same id in the same domain: name is /);
+  });
+
+  test("project update: id and domain_id are fixed; the hierarchy's enabled rules", async () => {
+    const p = (await createProject({ name: unique("p") })).body.project;
+    const c = (await createProject({ name: unique("p"), parent_id: p.id })).body.project;
+    assertError(await tc.request("PATCH", `${V3}/projects/${p.id}`, { token: admin, body: { project: { id: "x" } } }), 400, "Cannot change ID");
+    const d = await newDomain(tc, admin);
+    assertError(await tc.request("PATCH", `${V3}/projects/${p.id}`, { token: admin, body: { project: { domain_id: d } } }), 400, "Cannot change Domain ID");
+    assertError(
+      await tc.request("PATCH", `${V3}/projects/${p.id}`, { token: admin, body: { project: { enabled: false } } }),
+      403,
+      `Cannot disable project ${p.id} since its subtree contains enabled projects.`,
+    );
+    assert.equal((await tc.request("PATCH", `${V3}/projects/${c.id}`, { token: admin, body: { project: { enabled: false } } })).status, 200);
+    assert.equal((await tc.request("PATCH", `${V3}/projects/${p.id}`, { token: admin, body: { project: { enabled: false } } })).status, 200);
+    assertError(
+      await tc.request("PATCH", `${V3}/projects/${c.id}`, { token: admin, body: { project: { enabled: true } } }),
+      403,
+      `Cannot enable project ${c.id} since it has disabled parents`,
+    );
+    assertError(
+      await tc.request("PATCH", `${V3}/projects/${c.id}`, { token: admin, body: { project: { parent_id: d } } }),
+      403,
+      "Update of `parent_id` is not allowed.",
+    );
+  });
+
+  test("immutable projects and domains refuse changes until the option is unset", async () => {
+    const p = (await createProject({ name: unique("p"), options: { immutable: true } })).body.project;
+    assert.deepEqual(p.options, { immutable: true });
+    assertError(
+      await tc.request("PATCH", `${V3}/projects/${p.id}`, { token: admin, body: { project: { name: unique("n") } } }),
+      403,
+      `Unable to update immutable project resource: \`${p.id}. Set resource option "immutable" to false first.`,
+    );
+    assertError(await tc.request("DELETE", `${V3}/projects/${p.id}`, { token: admin }), 403, /Unable to delete immutable project resource/);
+    assertError(await tc.request("PUT", `${V3}/projects/${p.id}/tags/t1`, { token: admin }), 403, /project is immutable/);
+    let r = await tc.request("PATCH", `${V3}/projects/${p.id}`, { token: admin, body: { project: { options: { immutable: false } } } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal((await tc.request("DELETE", `${V3}/projects/${p.id}`, { token: admin })).status, 204);
+    assertError(await createProject({ name: unique("p"), options: { bogus: true } }), 400);
+
+    r = await tc.request("POST", `${V3}/domains`, { token: admin, body: { domain: { name: unique("d"), options: { immutable: true } } } });
+    const d = r.body.domain;
+    assertError(
+      await tc.request("PATCH", `${V3}/domains/${d.id}`, { token: admin, body: { domain: { enabled: false } } }),
+      403,
+      `Unable to update immutable domain resource: \`${d.id}. Set resource option "immutable" to false first.`,
+    );
+    r = await tc.request("PATCH", `${V3}/domains/${d.id}`, { token: admin, body: { domain: { options: { immutable: null } } } });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body.domain.options, {});
+  });
+
+  test("tags: links on the collection, Location on create, duplicates and unknown tags", async () => {
+    const p = (await createProject({ name: unique("p") })).body.project;
+    let r = await tc.request("PUT", `${V3}/projects/${p.id}/tags/alpha`, { token: admin, body: {} });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.headers.get("location"), `${tc.identity}/${p.id}/tags/alpha`);
+    assertError(await tc.request("PUT", `${V3}/projects/${p.id}/tags/alpha`, { token: admin }), 400, /non-unique/);
+    r = await tc.request("PUT", `${V3}/projects/${p.id}/tags`, { token: admin, body: { tags: ["b", "a", "c"] } });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual([...r.body.tags].sort(), ["a", "b", "c"]);
+    assert.equal(r.body.links.self, tc.identity);
+    r = await tc.request("GET", `${V3}/projects/${p.id}/tags`, { token: admin });
+    assert.deepEqual([...r.body.tags].sort(), ["a", "b", "c"]);
+    assertError(await tc.request("GET", `${V3}/projects/${p.id}/tags/zzz`, { token: admin }), 404, "Could not find project tag: zzz.");
+    assertError(await tc.request("DELETE", `${V3}/projects/${p.id}/tags/zzz`, { token: admin }), 404, "Could not find project tag: zzz.");
+    assertError(await tc.request("PUT", `${V3}/projects/${p.id}/tags/a,b`, { token: admin }), 400);
+  });
+
+  test("hierarchy: parents_as_ids reaches the domain; *_as_list keeps the caller's projects; no cascade delete", async () => {
+    const d = await newDomain(tc, admin);
+    const a = (await createProject({ name: unique("a"), domain_id: d })).body.project;
+    const b = (await createProject({ name: unique("b"), domain_id: d, parent_id: a.id })).body.project;
+    const c = (await createProject({ name: unique("c"), domain_id: d, parent_id: b.id })).body.project;
+    let r = await tc.request("GET", `${V3}/projects/${c.id}?parents_as_ids`, { token: admin });
+    assert.deepEqual(r.body.project.parents, { [b.id]: { [a.id]: { [d]: null } } });
+    r = await tc.request("GET", `${V3}/projects/${a.id}?subtree_as_ids`, { token: admin });
+    assert.deepEqual(r.body.project.subtree, { [b.id]: { [c.id]: null } });
+    // The admin has no role on these projects: the lists are empty, as in Keystone.
+    r = await tc.request("GET", `${V3}/projects/${c.id}?parents_as_list`, { token: admin });
+    assert.deepEqual(r.body.project.parents, []);
+    const role = (await tc.request("GET", `${V3}/roles?name=reader`, { token: admin })).body.roles[0].id as string;
+    const me = (await tc.request("GET", `${V3}/auth/tokens`, { token: admin, headers: { "x-subject-token": admin } })).body.token.user.id as string;
+    await tc.request("PUT", `${V3}/projects/${a.id}/users/${me}/roles/${role}`, { token: admin });
+    r = await tc.request("GET", `${V3}/projects/${c.id}?parents_as_list`, { token: admin });
+    assert.deepEqual(r.body.project.parents.map((x: { project: { id: string } }) => x.project.id), [a.id]);
+    assertError(await tc.request("GET", `${V3}/projects/${c.id}?parents_as_list&parents_as_ids`, { token: admin }), 400);
+    assertError(await tc.request("DELETE", `${V3}/projects/${a.id}?cascade`, { token: admin }), 403, /is not a leaf in the hierarchy/);
+  });
+
+  test("a domain-scoped token lists only its domain's projects and users", async () => {
+    const d = await newDomain(tc, admin);
+    await createProject({ name: unique("p"), domain_id: d });
+    await newUser(tc, admin, { domain_id: d });
+    const scoped = await passwordToken(tc, { name: "admin", password: tc.adminPassword, domainScope: "default" });
+    let r = await tc.request("GET", `${V3}/projects`, { token: scoped });
+    assert.equal(r.status, 200, r.text);
+    assert.ok(r.body.projects.length > 0);
+    assert.ok(r.body.projects.every((p: { domain_id: string }) => p.domain_id === "default"));
+    r = await tc.request("GET", `${V3}/projects?domain_id=${d}`, { token: scoped });
+    assert.deepEqual(r.body.projects, []);
+    r = await tc.request("GET", `${V3}/users?domain_id=${d}`, { token: scoped });
+    assert.deepEqual(r.body.users, []);
+    r = await tc.request("GET", `${V3}/projects?domain_id=${d}`, { token: admin });
+    assert.equal(r.body.projects.length, 1);
+  });
+
+  test("a project acting as a domain is listed as a project (is_domain=true) and as a domain", async () => {
+    const r = await createProject({ name: unique("pd"), description: "x", domain_id: null, is_domain: true });
+    assert.equal(r.status, 201, r.text);
+    const p = r.body.project;
+    assert.equal(p.is_domain, true);
+    assert.equal(p.domain_id, null);
+    const asProjects = await tc.request("GET", `${V3}/projects?is_domain=True`, { token: admin });
+    assert.ok(asProjects.body.projects.some((x: { id: string }) => x.id === p.id));
+    const plain = await tc.request("GET", `${V3}/projects`, { token: admin });
+    assert.ok(!plain.body.projects.some((x: { id: string }) => x.id === p.id));
+    const domains = await tc.request("GET", `${V3}/domains`, { token: admin });
+    assert.ok(domains.body.domains.some((x: { id: string }) => x.id === p.id));
+    assertError(await tc.request("DELETE", `${V3}/projects/${p.id}`, { token: admin }), 403, "Cannot delete a domain that is enabled, please disable it first.");
+    assert.equal((await tc.request("PATCH", `${V3}/projects/${p.id}`, { token: admin, body: { project: { enabled: false } } })).status, 200);
+    assert.equal((await tc.request("DELETE", `${V3}/projects/${p.id}`, { token: admin })).status, 204);
+  });
+});
+
+describe("inexact list filters (name__contains, name__istartswith, …)", () => {
+  let tc: TestCloud;
+  let admin: string;
+  before(async () => {
+    ({ tc, admin } = await cloud());
+  });
+  after(() => tc.close());
+
+  test("users, projects and domains honour Keystone's inexact filters", async () => {
+    const tag = unique("Inx");
+    const u = await newUser(tc, admin, { name: `${tag}-user` });
+    await tc.request("POST", `${V3}/projects`, { token: admin, body: { project: { name: `${tag}-proj` } } });
+    await tc.request("POST", `${V3}/domains`, { token: admin, body: { domain: { name: `${tag}-dom` } } });
+    const names = async (path: string, key: string) =>
+      ((await tc.request("GET", `${V3}/${path}`, { token: admin })).body[key] as Array<{ name: string }>).map((x) => x.name);
+    assert.deepEqual(await names(`users?name__contains=${tag}`, "users"), [`${tag}-user`]);
+    assert.deepEqual(await names(`users?name__contains=${tag.toLowerCase()}`, "users"), []);
+    assert.deepEqual(await names(`users?name__icontains=${tag.toLowerCase()}`, "users"), [`${tag}-user`]);
+    assert.deepEqual(await names(`users?name__startswith=${tag}&name__endswith=-user`, "users"), [`${tag}-user`]);
+    assert.deepEqual(await names(`projects?name__istartswith=${tag.toUpperCase()}`, "projects"), [`${tag}-proj`]);
+    assert.deepEqual(await names(`domains?name__endswith=${tag}-dom`, "domains"), [`${tag}-dom`]);
+    // Filters on attributes a list does not support are ignored.
+    assert.ok((await names(`users?email__contains=nothing-like-this`, "users")).includes(u.body.name));
+  });
+
+  test("renaming a user onto another's name is 409 in Keystone's words", async () => {
+    const a = await newUser(tc, admin);
+    const b = await newUser(tc, admin);
+    assertError(
+      await tc.request("PATCH", `${V3}/users/${b.id}`, { token: admin, body: { user: { name: a.body.name } } }),
+      409,
+      `Conflict occurred attempting to store user - Duplicate entry found with name ${a.body.name as string}.`,
+    );
   });
 });

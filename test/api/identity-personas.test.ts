@@ -147,6 +147,15 @@ const STRICT_EXPECT: Record<string, Expect> = {
   "DELETE /v3/users/:user_id": only(["admin"]),
 };
 
+/**
+ * 403s that are not policy decisions (the rule allows; the handler refuses), in both modes.
+ * keystone/api/auth.py AuthCatalogResource: "A project-scoped token is required to produce a
+ * service catalog."
+ */
+const HANDLER_FORBIDS: Record<string, readonly string[]> = {
+  "GET /v3/auth/catalog": ["sysreader"],
+};
+
 // ---------------------------------------------------------------- world
 
 interface World {
@@ -379,6 +388,10 @@ function check(
   const name = cellName(cell);
   const got = verdict(res);
   const tag = `${key} as ${name} (${rule})`;
+  if (HANDLER_FORBIDS[key]?.includes(name)) {
+    if (res.status !== 403) problems.push(`${tag}: expected 403 from the handler (not policy), got ${res.status} ${res.text.slice(0, 160)}`);
+    return;
+  }
   const handSays = hand[key]?.[name];
   if (handSays !== undefined && handSays !== engineSays) {
     problems.push(`${tag}: policy engine says ${engineSays ? "allowed" : "403"} but Keystone's defaults say ${handSays ? "allowed" : "403"}`);

@@ -52,7 +52,10 @@ async function bootstrapOnce(
   }
   const roleIds: Record<string, string> = {};
   for (const name of ["admin", "member", "reader", "service"]) {
-    const r = (await assignments.findRoleByName(name)) ?? (await assignments.createRole({ name }));
+    // keystone-manage bootstrap makes its roles immutable (--immutable-roles is the default).
+    const r =
+      (await assignments.findRoleByName(name)) ??
+      (await assignments.createRole(name === "service" ? { name } : { name, options: { immutable: true } }));
     roleIds[name] = r.id;
   }
   const imply = async (prior: string, implied: string): Promise<void> => {

@@ -1,7 +1,16 @@
-import { reasonPhrase } from "../../common/errors.js";
+import { MalformedBody, reasonPhrase } from "../../common/errors.js";
 import type { FaultRenderer } from "../../http/service.js";
+import { AuthReceiptRequired } from "./manager/auth.js";
+
+const MALFORMED =
+  "Expecting to find valid JSON in request body. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.";
 
 /** Keystone's error body: {"error": {"code", "title", "message"}}. */
-export const identityFaults: FaultRenderer = (err) => ({
-  body: { error: { code: err.status, title: reasonPhrase(err.status), message: err.message } },
-});
+export const identityFaults: FaultRenderer = (err) => {
+  // An MFA step is answered with the receipt document (and its header), not an error body.
+  if (err instanceof AuthReceiptRequired) return { body: err.document };
+  if (err instanceof MalformedBody) {
+    return { body: { error: { code: 400, title: "Bad Request", message: MALFORMED } } };
+  }
+  return { body: { error: { code: err.status, title: reasonPhrase(err.status), message: err.message } } };
+};

@@ -39,7 +39,7 @@ export async function createIdentity(database: Database, config: Config, clock: 
   const codec = new TokenCodec(idb);
   await codec.load();
   const tokens = new TokenProvider(core, codec, assignments, catalog);
-  const auth = new AuthManager(core, users, resources, assignments, tokens);
+  const auth = new AuthManager(core, users, resources, assignments, tokens, codec);
   const domainConfig = new DomainConfigManager(core);
   core.onDelete("domain", (trx, domainId) => domainConfig.purge(trx, domainId));
   // disable_user_account_days_inactive also ends the tokens of a user who has gone inactive.
@@ -109,6 +109,7 @@ export function identityService(id: Identity): ServiceDefinition {
     prefix: "/identity",
     routes: identityRoutes(id),
     faults: identityFaults,
+    vary: ["X-Auth-Token"],
     policies: identityPolicies,
     migrations: identityMigrations,
   };

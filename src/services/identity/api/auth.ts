@@ -1,4 +1,4 @@
-import { BadRequest, NotFound } from "../../../common/errors.js";
+import { Forbidden, NotFound } from "../../../common/errors.js";
 import type { RequestContext, Route } from "../../../http/context.js";
 import type { AuthRequest } from "../manager/auth.js";
 import { revoke } from "../store/revoke.js";
@@ -18,6 +18,11 @@ export function authRoutes(id: Identity): Route[] {
     if (!sub) throw new NotFound("Could not find token.");
     const t = await tokens.validate(sub, { allowExpired: flag(ctx, "allow_expired") });
     ctx.enforce(rule, { target: { token: { user_id: t.user.id } } });
+    // A validator that does not say it enforces access rules must not be handed a token that
+    // carries them (keystonemiddleware sends the header), or it would honour it unrestricted.
+    if (t.accessRules && t.accessRules.length > 0 && !ctx.header("openstack-identity-access-rules")) {
+      throw new NotFound("Failed to validate token");
+    }
     return t;
   };
 
@@ -77,8 +82,8 @@ export function authRoutes(id: Identity): Route[] {
       handler: async (ctx) => {
         ctx.enforce("identity:get_auth_catalog");
         const t = await tokens.validate(ctx.caller.tokenId);
-        if (t.payload.scope.kind === "unscoped") {
-          throw new BadRequest("The service catalog is not available for an unscoped token.");
+        if (t.payload.scope.kind !== "project") {
+          throw new Forbidden("A project-scoped token is required to produce a service catalog.");
         }
         const catalog = await tokens.catalogFor(t);
         return { body: { catalog, links: { self: `${ctx.baseUrl}${ctx.url}`, previous: null, next: null } } };

@@ -6,12 +6,15 @@ import { passwordChange, userCreate, userUpdate } from "../schemas/users.js";
 import { collection, limited } from "../views/common.js";
 import { projectView } from "../views/resource.js";
 import { groupView, userView } from "../views/users.js";
-import { boolQuery, entity } from "./common.js";
+import { boolQuery, entity, inexactFilter } from "./common.js";
 import type { Identity } from "./deps.js";
 
 const target = (u: { id: string; domain_id: string } | undefined): Record<string, unknown> => ({
   target: u ? { user: { id: u.id, domain_id: u.domain_id } } : {},
 });
+
+/** The filters keystone/api/users.py accepts on GET /v3/users. */
+const USER_FILTERS = ["domain_id", "enabled", "idp_id", "name", "protocol_id", "unique_id", "password_expires_at"];
 
 export function userRoutes(id: Identity): Route[] {
   const { users, resources } = id;
@@ -83,7 +86,8 @@ export function userRoutes(id: Identity): Route[] {
         let list = await users.listUsers(f);
         // A domain-scoped caller only ever sees its own domain's users.
         if (tokenDomain) list = list.filter((u) => u.domain_id === tokenDomain);
-        return { body: limited(ctx, "users", list.map((u) => userView(ctx, u)), id.core.config.identity.listLimit) };
+        const views = list.map((u) => userView(ctx, u)).filter(inexactFilter(ctx, USER_FILTERS));
+        return { body: limited(ctx, "users", views, id.core.config.identity.listLimit) };
       },
     },
     {

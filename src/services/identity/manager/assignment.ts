@@ -294,15 +294,9 @@ export class AssignmentManager {
         .where("inherited", "=", inherited ? 1 : 0)
         .executeTakeFirst();
       if (Number(r.numDeletedRows) === 0) throw assignmentNotFound(roleId, actor.id, target.id);
-      // Tokens of the user (or of every member) lose that role on their next validation;
-      // Keystone also revokes them, so a client sees the change at once.
-      const users =
-        actor.kind === "user"
-          ? [actor.id]
-          : (await trx.selectFrom("user_group_membership").select("user_id").where("group_id", "=", actor.id).execute()).map((m) => m.user_id);
-      for (const u of users) {
-        await revoke(trx, target.kind === "project" ? { user_id: u, project_id: target.id } : target.kind === "domain" ? { user_id: u, domain_id: target.id } : { user_id: u }, this.core.now());
-      }
+      // No revocation event, as in Keystone: tokens compute their roles at validation, and the
+      // revision bump of this write drops every cached validation, so the change shows at once
+      // (a token left with no role on its scope stops validating).
     });
   }
 

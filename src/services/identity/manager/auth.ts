@@ -1,7 +1,9 @@
-import { BadRequest, Forbidden, NotFound, Unauthorized } from "../../../common/errors.js";
+import { isoMicro } from "../../../common/clock.js";
+import { BadRequest, CloudError, Forbidden, NotFound, Unauthorized } from "../../../common/errors.js";
 import type { IdentityCore } from "../core.js";
 import type { Q, UserRow } from "../store/tables.js";
-import type { TokenPayload } from "../tokens/format.js";
+import { json } from "../store/tables.js";
+import type { TokenCodec, TokenPayload } from "../tokens/format.js";
 import type { TokenData, TokenProvider } from "../tokens/provider.js";
 import { newAuditId } from "../tokens/provider.js";
 import type { AssignmentManager } from "./assignment.js";
@@ -51,6 +53,19 @@ export interface AuthRequest {
   scope?: unknown;
 }
 
+/** Keystone's [receipt] expiration default. */
+const RECEIPT_SECONDS = 300;
+
+/** 401 that carries an auth receipt: the body is Keystone's receipt document, not an error. */
+export class AuthReceiptRequired extends CloudError {
+  constructor(
+    readonly receipt: string,
+    readonly document: Record<string, unknown>,
+  ) {
+    super(401, "Additional authentications steps required.", { "Openstack-Auth-Receipt": receipt });
+  }
+}
+
 export class AuthManager {
   private readonly methods = new Map<string, AuthMethod>();
   private readonly scopes = new Map<string, ScopeResolver>();
@@ -61,6 +76,7 @@ export class AuthManager {
     private readonly resources: ResourceManager,
     private readonly assignments: AssignmentManager,
     private readonly tokens: TokenProvider,
+    private readonly codec: TokenCodec,
   ) {
     this.methods.set("password", (d) => this.password(d));
     this.methods.set("token", (d) => this.token(d));
@@ -78,17 +94,16 @@ export class AuthManager {
     if (!ref || (ref.id === undefined && ref.name === undefined)) throw new BadRequest("Expecting to find domain in user or project.");
     if (ref.id !== undefined) {
       const d = await this.resources.findDomain(ref.id);
-      if (!d) throw new Unauthorized(`Could not find domain: ${ref.id}.`);
-      if (d.enabled !== 1) throw new Unauthorized(`Domain is disabled: ${ref.id}.`);
+      if (!d || d.enabled !== 1) throw new Unauthorized();
       return d.id;
     }
     let d;
     try {
       d = await this.resources.getDomainByName(ref.name!);
     } catch {
-      throw new Unauthorized(`Could not find domain: ${ref.name!}.`);
+      throw new Unauthorized();
     }
-    if (d.enabled !== 1) throw new Unauthorized(`Domain is disabled: ${d.id}.`);
+    if (d.enabled !== 1) throw new Unauthorized();
     return d.id;
   }
 
@@ -104,9 +119,9 @@ export class AuthManager {
     }
     // Unknown user and wrong password look the same to the caller.
     if (!user) throw new Unauthorized("The request you have made requires authentication.");
-    if (user.enabled !== 1) throw new Unauthorized(`User ${user.id} is disabled.`);
+    if (user.enabled !== 1) throw new Unauthorized();
     const domain = await this.resources.findDomain(user.domain_id);
-    if (!domain || domain.enabled !== 1) throw new Unauthorized(`Domain is disabled: ${user.domain_id}.`);
+    if (!domain || domain.enabled !== 1) throw new Unauthorized();
     return user;
   }
 
@@ -155,7 +170,7 @@ export class AuthManager {
   /** POST /v3/auth/tokens: run every method, resolve the scope, issue and validate. */
   async authenticate(req: AuthRequest, http?: AuthHttp): Promise<TokenData> {
     const methods = req.identity.methods;
-    if (!Array.isArray(methods) || methods.length === 0) throw new BadRequest("Expecting to find methods in identity.");
+    if (!Array.isArray(methods) || methods.length === 0) throw new Unauthorized();
     let who: MethodResult | undefined;
     for (const m of methods) {
       const impl = this.methods.get(m);
@@ -167,6 +182,7 @@ export class AuthManager {
       who = { ...who, ...r };
     }
     if (!who) throw new Unauthorized();
+    await this.checkMfa(who.userId, methods, http);
 
     let scope: TokenPayload["scope"] = { kind: "unscoped" };
     let trustId = who.trustId;
@@ -208,11 +224,57 @@ export class AuthManager {
       return await this.tokens.validate(id);
     } catch (e) {
       if (e instanceof NotFound) {
-        const target = scope.kind === "unscoped" ? "" : ` ${scope.kind} ${scope.id ?? ""}`;
-        throw new Unauthorized(`User ${userId} has no access to${target}.`);
+        // No role on the scope (or it went away): the generic 401, as Keystone answers.
+        throw new Unauthorized();
       }
       throw e;
     }
+  }
+
+  /**
+   * Multi-factor rules (user options multi_factor_auth_enabled / _rules): the methods that
+   * succeeded, plus those of an Openstack-Auth-Receipt from an earlier attempt, must cover one
+   * rule. Otherwise 401 with a fresh receipt and the rules, as Keystone answers.
+   */
+  private async checkMfa(userId: string, methods: string[], http?: AuthHttp): Promise<void> {
+    const user = await this.users.findUser(userId);
+    if (!user) throw new Unauthorized();
+    const options = json(user.options);
+    const used = new Set(methods);
+    const raw = http?.headers["openstack-auth-receipt"];
+    const receiptId = Array.isArray(raw) ? raw[0] : raw;
+    if (receiptId) {
+      const r = await this.codec.decodeReceipt(receiptId);
+      if (!r || r.expiresAt <= this.core.now() || r.userId !== userId) {
+        throw new Unauthorized(`Could not find auth receipt: ${receiptId}.`);
+      }
+      for (const m of r.methods) used.add(m);
+    }
+    const rules = Array.isArray(options["multi_factor_auth_rules"]) ? (options["multi_factor_auth_rules"] as unknown[]) : [];
+    if (options["multi_factor_auth_enabled"] === false || rules.length === 0) return;
+    const loaded = new Set(this.methods.keys());
+    const lists = rules.filter((r): r is string[] => Array.isArray(r) && r.every((m) => typeof m === "string"));
+    // Methods this cloud does not offer are dropped from a rule, so no one is locked out by them.
+    if (lists.some((r) => r.filter((m) => loaded.has(m)).every((m) => used.has(m)))) return;
+    const now = this.core.now();
+    const receipt = this.codec.encodeReceipt({
+      userId,
+      methods: [...used],
+      scope: { kind: "unscoped" },
+      issuedAt: now,
+      expiresAt: new Date(now.getTime() + RECEIPT_SECONDS * 1000),
+      auditIds: [],
+    });
+    const domain = await this.resources.findDomain(user.domain_id);
+    throw new AuthReceiptRequired(receipt, {
+      receipt: {
+        methods: [...used],
+        user: { id: user.id, name: user.name, domain: { id: user.domain_id, name: domain?.name ?? "" } },
+        expires_at: isoMicro(new Date(now.getTime() + RECEIPT_SECONDS * 1000)),
+        issued_at: isoMicro(now),
+      },
+      required_auth_methods: lists,
+    });
   }
 
   /** A user with a default project gets a token scoped to it, when it still works. */
@@ -228,6 +290,8 @@ export class AuthManager {
 
   private async resolveScope(s: unknown, who: MethodResult): Promise<{ scope: TokenPayload["scope"]; trustId?: string; userId?: string }> {
     if (typeof s !== "object" || s === null) throw new BadRequest("Invalid scope.");
+    // Old keystoneauth asks for an unscoped token as {"unscoped": {}}.
+    if ("unscoped" in s) return { scope: { kind: "unscoped" } };
     const keys = Object.keys(s);
     if (keys.length !== 1) throw new BadRequest("Only one of project, domain, system or OS-TRUST:trust may be given as scope.");
     const key = keys[0]!;
@@ -237,14 +301,12 @@ export class AuthManager {
       let projectId: string;
       if (typeof v["id"] === "string") {
         const p = await this.resources.findProject(v["id"]);
-        if (!p) throw new Unauthorized(`Could not find project: ${v["id"]}.`);
-        if (p.enabled !== 1) throw new Unauthorized(`Project is disabled: ${p.id}.`);
+        if (!p || p.enabled !== 1) throw new Unauthorized();
         projectId = p.id;
       } else if (typeof v["name"] === "string") {
         const domainId = await this.resolveDomain(v["domain"] as { id?: string; name?: string } | undefined);
         const p = await this.resources.getProjectByName(v["name"], domainId);
-        if (!p) throw new Unauthorized(`Could not find project: ${v["name"]}.`);
-        if (p.enabled !== 1) throw new Unauthorized(`Project is disabled: ${p.id}.`);
+        if (!p || p.enabled !== 1) throw new Unauthorized();
         projectId = p.id;
       } else {
         throw new BadRequest("Expecting to find id or name in project.");
@@ -257,7 +319,7 @@ export class AuthManager {
       return { scope: { kind: "domain", id } };
     }
     if (key === "system") {
-      if (!v || v["all"] !== true) throw new BadRequest("Invalid system scope.");
+      if (!v || v["all"] !== true) throw new Unauthorized();
       return { scope: { kind: "system", id: "all" } };
     }
     const r = this.scopes.get(key);

@@ -48,10 +48,10 @@ function extrasOf(input: Record<string, unknown>): Record<string, unknown> {
 /** The columns an update changes; options and unknown attributes merge into what is stored. */
 function patchOf(cur: ProjectRow, input: ProjectInput): Partial<ProjectRow> {
   const patch: Partial<ProjectRow> = {};
-  if (input.name !== undefined) patch.name = input.name;
+  if (input.name !== undefined) patch.name = input.name.trim();
   if (input.description !== undefined) patch.description = input.description;
   if (input.enabled !== undefined) patch.enabled = input.enabled ? 1 : 0;
-  if (input.options !== undefined) patch.options = JSON.stringify({ ...json(cur.options), ...input.options });
+  if (input.options !== undefined) patch.options = JSON.stringify(mergeOptions(json(cur.options), input.options));
   const extra = extrasOf(input);
   if (Object.keys(extra).length > 0) patch.extra = JSON.stringify({ ...json(cur.extra), ...extra });
   return patch;
@@ -59,6 +59,60 @@ function patchOf(cur: ProjectRow, input: ProjectInput): Partial<ProjectRow> {
 
 /** Keystone caps a hierarchy at max_project_tree_depth (5) levels below the domain. */
 const MAX_DEPTH = 5;
+
+/** The resource options Keystone knows for projects and domains (PROJECT_OPTIONS_REGISTRY). */
+const RESOURCE_OPTIONS = ["immutable"];
+
+/** Known options only (others are dropped, as Keystone's from_dict does); null unsets. */
+function mergeOptions(current: Record<string, unknown>, given: Record<string, unknown> | undefined): Record<string, unknown> {
+  const out = { ...current };
+  for (const [k, v] of Object.entries(given ?? {})) {
+    if (!RESOURCE_OPTIONS.includes(k)) continue;
+    if (v === null) delete out[k];
+    else if (typeof v !== "boolean") throw new BadRequest(`Invalid input for field 'options/${k}': ${JSON.stringify(v)} is not of type 'boolean'`);
+    else out[k] = v;
+  }
+  return out;
+}
+
+function isImmutable(p: ProjectRow): boolean {
+  return json(p.options)["immutable"] === true;
+}
+
+/**
+ * ro_opt.check_immutable_update: an immutable project or domain accepts one update only,
+ * the one that sets "immutable" to false (or unsets it).
+ */
+function checkImmutableUpdate(p: ProjectRow, input: ProjectInput, type: "project" | "domain"): void {
+  if (!isImmutable(p)) return;
+  const opts = input.options ?? {};
+  if (Object.keys(input).length > 1 || !("immutable" in opts) || (opts["immutable"] !== false && opts["immutable"] !== null)) {
+    throw new Forbidden(`Unable to update immutable ${type} resource: \`${p.id}. Set resource option "immutable" to false first.`);
+  }
+}
+
+function checkImmutableDelete(p: ProjectRow, type: "project" | "domain"): void {
+  if (isImmutable(p)) {
+    throw new Forbidden(`Unable to delete immutable ${type} resource: \`${p.id}. Set resource option "immutable" to false first.`);
+  }
+}
+
+function checkImmutableTags(p: ProjectRow, verb: "create" | "update" | "delete"): void {
+  if (isImmutable(p)) {
+    throw new Forbidden(
+      `Cannot ${verb} project tags for ${p.id}, project is immutable. Set "immutable" option to false before creating project tags.`,
+    );
+  }
+}
+
+/** resource/core.py _generate_project_name_conflict_msg, inside Keystone's Conflict wording. */
+function nameConflict(isDomain: boolean, name: string, id: string): Conflict {
+  return new Conflict(
+    isDomain
+      ? `Conflict occurred attempting to store project - it is not permitted to have two projects acting as domains with the same name: ${name}.`
+      : `Conflict occurred attempting to store project - it is not permitted to have two projects with either the same name or same id in the same domain: name is ${name}, project id ${id}.`,
+  );
+}
 
 export class ResourceManager {
   constructor(private readonly core: IdentityCore) {}
@@ -108,17 +162,17 @@ export class ResourceManager {
   }
 
   async createDomain(input: ProjectInput): Promise<ProjectRecord> {
-    const id = input.explicit_domain_id ?? input["id"] as string | undefined ?? hexId();
+    const id = input.explicit_domain_id ?? hexId();
     const row: ProjectRow = {
       id,
-      name: input.name!,
+      name: input.name!.trim(),
       domain_id: ROOT_DOMAIN,
       parent_id: null,
       description: input.description ?? "",
       enabled: input.enabled === false ? 0 : 1,
       is_domain: 1,
       extra: JSON.stringify(extrasOf(input)),
-      options: JSON.stringify(input.options ?? {}),
+      options: JSON.stringify(mergeOptions({}, input.options)),
     };
     try {
       await this.core.write(async (trx) => {
@@ -127,7 +181,7 @@ export class ResourceManager {
       });
     } catch (e) {
       if (isUniqueViolation(e)) {
-        throw new Conflict(`Conflict occurred attempting to store domain - Duplicate entry found with name ${row.name}.`);
+        throw nameConflict(true, row.name, row.id);
       }
       throw e;
     }
@@ -136,6 +190,7 @@ export class ResourceManager {
 
   async updateDomain(id: string, input: ProjectInput): Promise<ProjectRecord> {
     const cur = await this.getDomain(id);
+    checkImmutableUpdate(cur, input, "domain");
     const patch = patchOf(cur, input);
     try {
       await this.core.write(async (trx) => {
@@ -145,7 +200,7 @@ export class ResourceManager {
       });
     } catch (e) {
       if (isUniqueViolation(e)) {
-        throw new Conflict(`Conflict occurred attempting to store domain - Duplicate entry found with name ${String(input.name)}.`);
+        throw nameConflict(true, String(patch.name), id);
       }
       throw e;
     }
@@ -155,6 +210,7 @@ export class ResourceManager {
   /** Deleting a domain removes everything it owns, as Keystone does; it must be disabled first. */
   async deleteDomain(id: string): Promise<void> {
     const cur = await this.getDomain(id);
+    checkImmutableDelete(cur, "domain");
     if (cur.enabled === 1) {
       throw new Forbidden("Cannot delete a domain that is enabled, please disable it first.");
     }
@@ -216,7 +272,8 @@ export class ResourceManager {
 
   async createProject(input: ProjectInput, defaultDomainId: string | undefined): Promise<ProjectRecord> {
     if (input.is_domain === true) {
-      if (input.parent_id) throw new BadRequest("Only root projects can act as domains.");
+      // A domain's parent would be its domain_id or parent_id; it may have neither.
+      if (input.parent_id || input.domain_id) throw new BadRequest("only root projects are allowed to act as domains.");
       return this.createDomain(input);
     }
     let domainId = input.domain_id ?? undefined;
@@ -226,7 +283,12 @@ export class ResourceManager {
       if (!parent) throw new NotFound(`Could not find project: ${input.parent_id}.`);
       const parentDomain = parent.is_domain === 1 ? parent.id : parent.domain_id;
       if (domainId && domainId !== parentDomain) {
-        throw new BadRequest("Cannot create project, the parent and the project must be in the same domain.");
+        if (!(await store.getDomain(this.core.db, domainId))) throw new NotFound(`Could not find domain: ${domainId}.`);
+        throw new BadRequest(
+          parent.is_domain === 1
+            ? `Cannot create project, the parent (${parent.id}) is acting as a domain, but this project's domain id (${domainId}) does not match the parent's id.`
+            : `Cannot create project, since it specifies its domain_id ${domainId}, but specifies a parent in a different domain (${parentDomain}).`,
+        );
       }
       domainId = parentDomain;
       if (parent.is_domain !== 1) {
@@ -240,17 +302,21 @@ export class ResourceManager {
     if (!domainId) throw new BadRequest("Cannot create a project without a domain; set domain_id.");
     const domain = await store.getDomain(this.core.db, domainId);
     if (!domain) throw new NotFound(`Could not find domain: ${domainId}.`);
+    // The whole branch above the new project, its domain included, must be enabled.
+    const branch = parent ? [parent, ...(await store.parents(this.core.db, parent))] : [domain];
+    const disabled = branch.find((b) => b.enabled !== 1);
+    if (disabled) throw new BadRequest(`cannot create a project in a branch containing a disabled project: ${disabled.id}`);
     const id = hexId();
     const row: ProjectRow = {
       id,
-      name: input.name!,
+      name: input.name!.trim(),
       domain_id: domainId,
       parent_id: parent ? parent.id : domainId,
       description: input.description ?? "",
       enabled: input.enabled === false ? 0 : 1,
       is_domain: 0,
       extra: JSON.stringify(extrasOf(input)),
-      options: JSON.stringify(input.options ?? {}),
+      options: JSON.stringify(mergeOptions({}, input.options)),
     };
     try {
       await this.core.write(async (trx) => {
@@ -259,9 +325,7 @@ export class ResourceManager {
       });
     } catch (e) {
       if (isUniqueViolation(e)) {
-        throw new Conflict(
-          `Conflict occurred attempting to store project - Duplicate entry found with name ${row.name} at domain ID ${domainId}.`,
-        );
+        throw nameConflict(false, row.name, row.id);
       }
       throw e;
     }
@@ -272,8 +336,9 @@ export class ResourceManager {
     const cur = await this.getProject(id);
     if (cur.is_domain === 1) return this.updateDomain(id, input);
     if (input.domain_id !== undefined && input.domain_id !== cur.domain_id) {
-      throw new BadRequest("Update of `domain_id` is not allowed.");
+      throw new BadRequest("Cannot change Domain ID");
     }
+    checkImmutableUpdate(cur, input, "project");
     if (input.is_domain !== undefined && input.is_domain !== (cur.is_domain === 1)) {
       throw new BadRequest("Update of `is_domain` is not allowed.");
     }
@@ -289,7 +354,7 @@ export class ResourceManager {
     if (input.enabled === true && cur.enabled === 0) {
       const ups = await store.parents(this.core.db, cur);
       if (ups.some((p) => p.is_domain !== 1 && p.enabled === 0)) {
-        throw new Forbidden(`Cannot enable project ${id} since it has disabled parents.`);
+        throw new Forbidden(`Cannot enable project ${id} since it has disabled parents`);
       }
     }
     const patch = patchOf(cur, input);
@@ -301,9 +366,7 @@ export class ResourceManager {
       });
     } catch (e) {
       if (isUniqueViolation(e)) {
-        throw new Conflict(
-          `Conflict occurred attempting to store project - Duplicate entry found with name ${String(input.name)} at domain ID ${cur.domain_id}.`,
-        );
+        throw nameConflict(false, String(patch.name), id);
       }
       throw e;
     }
@@ -313,6 +376,7 @@ export class ResourceManager {
   async deleteProject(id: string, cascade = false): Promise<void> {
     const cur = await this.getProject(id);
     if (cur.is_domain === 1) return this.deleteDomain(id);
+    checkImmutableDelete(cur, "project");
     const sub = await store.subtree(this.core.db, id);
     if (sub.length > 0 && !cascade) {
       throw new Forbidden(
@@ -336,6 +400,11 @@ export class ResourceManager {
     return this.withTags(this.core.db, ups);
   }
 
+  /** Every ancestor up to and including the domain (parents_as_ids shows the domain too). */
+  async ancestors(p: ProjectRow): Promise<ProjectRow[]> {
+    return store.parents(this.core.db, p);
+  }
+
   async subtree(id: string): Promise<ProjectRecord[]> {
     return this.withTags(this.core.db, await store.subtree(this.core.db, id));
   }
@@ -357,16 +426,18 @@ export class ResourceManager {
     }
   }
 
-  async replaceTags(projectId: string, tags: readonly string[]): Promise<string[]> {
-    await this.getProject(projectId);
-    await this.core.write((trx) => this.setTags(trx, projectId, tags));
+  async replaceTags(projectId: string, tags: readonly string[], verb: "update" | "delete" = "update"): Promise<string[]> {
+    checkImmutableTags(await this.getProject(projectId), verb);
+    await this.core.write((trx) => this.setTags(trx, projectId, tags.map((t) => t.trim())));
     return (await this.getProject(projectId)).tags;
   }
 
   async addTag(projectId: string, tag: string): Promise<void> {
     const p = await this.getProject(projectId);
-    if (p.tags.includes(tag)) return;
-    if (p.tags.length >= 80) throw new BadRequest("The number of tags exceeds the limit of 80.");
+    checkImmutableTags(p, "create");
+    // Keystone validates the would-be list: a repeated tag or an 81st one is a schema error.
+    if (p.tags.includes(tag)) throw new BadRequest(`Invalid input for field 'tags': ${JSON.stringify([...p.tags, tag])} has non-unique elements`);
+    if (p.tags.length >= 80) throw new BadRequest(`Invalid input for field 'tags': ${JSON.stringify([...p.tags, tag])} is too long`);
     try {
       await this.core.write(async (trx) => {
         await trx.insertInto("project_tag").values({ project_id: projectId, name: tag }).execute();
@@ -378,7 +449,8 @@ export class ResourceManager {
 
   async removeTag(projectId: string, tag: string): Promise<void> {
     const p = await this.getProject(projectId);
-    if (!p.tags.includes(tag)) throw new NotFound(`Tag ${tag} not found for project ${projectId}.`);
+    checkImmutableTags(p, "delete");
+    if (!p.tags.includes(tag)) throw new NotFound(`Could not find project tag: ${tag}.`);
     await this.core.write(async (trx) => {
       await trx.deleteFrom("project_tag").where("project_id", "=", projectId).where("name", "=", tag).execute();
     });

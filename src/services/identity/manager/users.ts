@@ -361,7 +361,8 @@ export class UserManager {
     } catch (e) {
       if (isUniqueViolation(e)) {
         throw new Conflict(
-          `Conflict occurred attempting to store user - Duplicate entry found with name ${String(patch.name)} at domain ID ${cur.domain_id}.`,
+          // handle_conflicts names what the update body held: the domain only when it was sent.
+          `Conflict occurred attempting to store user - Duplicate entry found with name ${String(patch.name)}${input.domain_id !== undefined ? ` at domain ID ${input.domain_id}` : ""}.`,
         );
       }
       throw e;

@@ -2,6 +2,11 @@ import { Type } from "@sinclair/typebox";
 import { description, enabled, fields, idString, nullableId, options, projectName, tags, wrap } from "./common.js";
 
 const domainName = Type.String({ minLength: 1, maxLength: 64, pattern: "\\S" });
+/** PROJECT_OPTIONS_REGISTRY.json_schema: only "immutable", nullable (null unsets it). */
+const projectOptions = Type.Object(
+  { immutable: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])) },
+  { additionalProperties: false },
+);
 const projectProps = {
   name: projectName,
   description,
@@ -10,7 +15,7 @@ const projectProps = {
   enabled,
   is_domain: Type.Boolean(),
   tags,
-  options,
+  options: projectOptions,
 };
 
 export const projectCreate = wrap("project", fields(projectProps, ["name"]));

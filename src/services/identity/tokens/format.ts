@@ -21,7 +21,9 @@ export interface TokenPayload {
   accessTokenId?: string;
 }
 
+/** First byte: what the blob is. A receipt can never be presented as a token, or back. */
 const VERSION = 1;
+const RECEIPT = 2;
 const KEEP_KEYS = 3;
 
 type Wire = [string, string[], string, string | null, number, number, string[], string | null, string | null, string | null];
@@ -96,10 +98,27 @@ export class TokenCodec {
   }
 
   encode(p: TokenPayload): string {
+    return this.seal(p, VERSION);
+  }
+
+  /** An MFA auth receipt (Openstack-Auth-Receipt): the methods that already succeeded. */
+  encodeReceipt(p: TokenPayload): string {
+    return this.seal(p, RECEIPT);
+  }
+
+  async decode(token: string): Promise<TokenPayload | undefined> {
+    return this.open(token, VERSION);
+  }
+
+  async decodeReceipt(receipt: string): Promise<TokenPayload | undefined> {
+    return this.open(receipt, RECEIPT);
+  }
+
+  private seal(p: TokenPayload, version: number): string {
     const key = this.keys.get(this.primary);
     if (!key) throw new Error("token keys not loaded");
     const header = Buffer.alloc(5);
-    header.writeUInt8(VERSION, 0);
+    header.writeUInt8(version, 0);
     header.writeUInt32BE(this.primary, 1);
     const iv = randomBytes(12);
     const c = createCipheriv("aes-256-gcm", key, iv);
@@ -108,11 +127,11 @@ export class TokenCodec {
     return Buffer.concat([header, iv, body, c.getAuthTag()]).toString("base64url");
   }
 
-  /** Decode a token; undefined for anything not made by us with a current key. */
-  async decode(token: string): Promise<TokenPayload | undefined> {
+  /** Decode a blob of the given kind; undefined for anything not made by us with a current key. */
+  private async open(token: string, version: number): Promise<TokenPayload | undefined> {
     if (token.length < 40 || token.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(token)) return undefined;
     const raw = Buffer.from(token, "base64url");
-    if (raw.length < 5 + 12 + 16 + 2 || raw.readUInt8(0) !== VERSION) return undefined;
+    if (raw.length < 5 + 12 + 16 + 2 || raw.readUInt8(0) !== version) return undefined;
     const keyId = raw.readUInt32BE(1);
     let key = this.keys.get(keyId);
     if (!key && keyId > this.primary) {

@@ -1,6 +1,7 @@
 import { isoMicro } from "../../../common/clock.js";
 import type { CatalogEntry } from "../manager/catalog.js";
 import type { TokenData } from "../tokens/provider.js";
+import { pythonTime } from "./users.js";
 
 /** The `token` body of POST/GET /v3/auth/tokens. */
 export function tokenView(t: TokenData, catalog: CatalogEntry[] | undefined): Record<string, unknown> {
@@ -10,7 +11,7 @@ export function tokenView(t: TokenData, catalog: CatalogEntry[] | undefined): Re
       id: t.user.id,
       name: t.user.name,
       domain: t.user.domain,
-      password_expires_at: t.user.password_expires_at,
+      password_expires_at: pythonTime(t.user.password_expires_at),
     },
     audit_ids: t.payload.auditIds,
     expires_at: isoMicro(t.payload.expiresAt),
@@ -18,11 +19,9 @@ export function tokenView(t: TokenData, catalog: CatalogEntry[] | undefined): Re
   };
   if (t.project) {
     body["project"] = t.project;
-    // Keystone leaves these two out of trust-scoped tokens.
-    if (!t.payload.trustId) {
-      body["is_domain"] = t.projectIsDomain === true;
-      body["is_admin_project"] = t.isAdminProject;
-    }
+    // Keystone leaves is_domain out of trust-scoped tokens, and is_admin_project out unless an
+    // admin project is configured (Stackbox has none).
+    if (!t.payload.trustId) body["is_domain"] = t.projectIsDomain === true;
   }
   if (t.domain) body["domain"] = t.domain;
   if (t.system) body["system"] = { all: true };
