@@ -203,3 +203,70 @@ test("an expired token validates only with allow_expired", async () => {
     await short.close();
   }
 });
+
+test("MFA rules: password alone gets a receipt (401), password + receipt + token gets the token", async () => {
+  const admin = await tc.adminToken();
+  const p = await persona(tc, "member");
+  const set = await tc.request("PATCH", `/identity/v3/users/${p.userId}`, {
+    token: admin,
+    body: { user: { options: { multi_factor_auth_enabled: true, multi_factor_auth_rules: [["password", "token"]] } } },
+  });
+  assert.equal(set.status, 200, set.text);
+  const pwBody = { auth: { identity: { methods: ["password"], password: { user: { id: p.userId, password: p.password } } } } };
+  const first = await tc.request("POST", AUTH, { body: pwBody });
+  assert.equal(first.status, 401);
+  const receipt = first.headers.get("openstack-auth-receipt");
+  assert.ok(receipt);
+  assert.deepEqual(first.body.required_auth_methods, [["password", "token"]]);
+  assert.deepEqual(first.body.receipt.methods, ["password"]);
+  assert.equal(first.body.receipt.user.id, p.userId);
+  // A receipt is not a token.
+  assert.equal((await tc.request("GET", "/identity/v3/auth/projects", { token: receipt })).status, 401);
+  // A garbage receipt is refused.
+  const bad = await tc.request("POST", AUTH, { body: pwBody, headers: { "openstack-auth-receipt": "garbage-receipt-value-0123456789abcdef" } });
+  assertIdentityError(bad, 401);
+  // The second factor: an existing token of the user (issued before the rule), with the receipt.
+  const second = await tc.request("POST", AUTH, {
+    body: { auth: { identity: { methods: ["token"], token: { id: p.token } } } },
+    headers: { "openstack-auth-receipt": receipt },
+  });
+  assert.equal(second.status, 201, second.text);
+  assert.deepEqual(new Set(second.body.token.methods), new Set(["password", "token"]));
+  // Turning the rules off lets password alone through again.
+  await tc.request("PATCH", `/identity/v3/users/${p.userId}`, { token: admin, body: { user: { options: { multi_factor_auth_enabled: false } } } });
+  assert.equal((await tc.request("POST", AUTH, { body: pwBody })).status, 201);
+});
+
+test("tokens from an app credential with access rules validate only for validators that enforce them", async () => {
+  const p = await persona(tc, "member");
+  const ac = await tc.request("POST", `/identity/v3/users/${p.userId}/application_credentials`, {
+    token: p.token,
+    body: { application_credential: { name: unique("ac"), access_rules: [{ service: "identity", method: "GET", path: "/v3/projects" }] } },
+  });
+  assert.equal(ac.status, 201, ac.text);
+  const t = await tc.request("POST", AUTH, {
+    body: { auth: { identity: { methods: ["application_credential"], application_credential: { id: ac.body.application_credential.id, secret: ac.body.application_credential.secret } } } },
+  });
+  assert.equal(t.status, 201, t.text);
+  const sub = t.headers.get("x-subject-token")!;
+  const admin = await tc.adminToken();
+  assertIdentityError(await tc.request("GET", AUTH, { token: admin, headers: { "x-subject-token": sub } }), 404);
+  const ok = await tc.request("GET", AUTH, { token: admin, headers: { "x-subject-token": sub, "openstack-identity-access-rules": "1.0" } });
+  assert.equal(ok.status, 200);
+  assert.equal(ok.body.token.application_credential.access_rules.length, 1);
+});
+
+test("explicit unscoped forms and Vary", async () => {
+  const p = await persona(tc, "member");
+  const admin = await tc.adminToken();
+  await tc.request("PATCH", `/identity/v3/users/${p.userId}`, { token: admin, body: { user: { default_project_id: p.projectId } } });
+  const user = { id: p.userId, password: p.password };
+  const def = await tc.request("POST", AUTH, { body: { auth: { identity: { methods: ["password"], password: { user } } } } });
+  assert.equal(def.body.token.project.id, p.projectId, "no scope → default project");
+  for (const scope of ["unscoped", { unscoped: {} }]) {
+    const r = await tc.request("POST", AUTH, { body: { auth: { identity: { methods: ["password"], password: { user } }, scope } } });
+    assert.equal(r.status, 201);
+    assert.equal(r.body.token.project, undefined);
+  }
+  assert.match(def.headers.get("vary") ?? "", /X-Auth-Token/);
+});
