@@ -80,6 +80,7 @@ run_suite() { # label, then env assignments for the run
 }
 
 status=0
+rm -f "$ROOT"/.test-*.log
 ONLY=${STACKBOX_TEST_ONLY:-}
 if [ "$ONLY" != pg ]; then
   run_suite sqlite STACKBOX_TEST_PG= || status=1
@@ -95,10 +96,15 @@ if [ "$ONLY" != sqlite ]; then
 fi
 
 if [ "${STACKBOX_SKIP_TEMPEST:-}" != 1 ] && [ -z "${STACKBOX_TEST_FILES:-}" ] && [ -f scripts/tempest.sh ]; then
-  echo "==== tempest identity"
-  bash scripts/tempest.sh default || status=1
+  for mode in default scope; do
+    echo "==== tempest identity ($mode)"
+    bash scripts/tempest.sh "$mode" || status=1
+  done
 fi
 
 [ "$tsc_rc" -eq 0 ] || { echo "test.sh: tsc reported type errors" >&2; status=1; }
 echo "test.sh: $([ "$status" -eq 0 ] && echo PASSED || echo FAILED)"
+# One closing line over both passes, in the plain form CI reads ("tests: N passed, N failed, N skipped").
+awk '/^ℹ (pass|fail|skipped) /{t[$2]+=$3} END{printf "tests: %d passed, %d failed, %d skipped\n", t["pass"], t["fail"], t["skipped"]}' \
+  "$ROOT"/.test-*.log 2>/dev/null
 exit "$status"
