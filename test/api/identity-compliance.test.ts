@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { ManualClock } from "../../src/common/clock.js";
 import type { PartialConfig } from "../../src/config/config.js";
 import type { Response, TestCloud } from "../support/cloud.js";
-import { passwordToken, persona, startTestCloud, unique } from "../support/cloud.js";
+import { passwordToken, persona, startTestCloud, unique, adminDomainToken } from "../support/cloud.js";
 
 const V3 = "/identity/v3";
 
@@ -881,7 +881,7 @@ describe("projects and domains API (keystone/api/projects.py, domains.py, resour
     const d = await newDomain(tc, admin);
     await createProject({ name: unique("p"), domain_id: d });
     await newUser(tc, admin, { domain_id: d });
-    const scoped = await passwordToken(tc, { name: "admin", password: tc.adminPassword, domainScope: "default" });
+    const scoped = await adminDomainToken(tc);
     let r = await tc.request("GET", `${V3}/projects`, { token: scoped });
     assert.equal(r.status, 200, r.text);
     assert.ok(r.body.projects.length > 0);

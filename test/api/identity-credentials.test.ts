@@ -296,7 +296,7 @@ function signedV2(access: string, secret: string, when: Date, host = "ec2.exampl
   return creds;
 }
 
-test("ec2tokens: a valid signature gets a project-scoped token; anything else is a 401", async () => {
+test("ec2tokens: a valid signature gets a project-scoped token; a bad one is a 401, an unknown key 404", async () => {
   const m = await persona(tc, "member");
   const c = (await ok("POST", `/users/${m.userId}/credentials/OS-EC2`, 201, { tenant_id: m.projectId }, m.token)).credential;
   const creds = signedV2(c.access, c.secret, clock.now());
@@ -318,7 +318,8 @@ test("ec2tokens: a valid signature gets a project-scoped token; anything else is
   const generic = "The request you have made requires authentication.";
   assertError(await call("POST", "/ec2tokens", { credentials: { ...creds, signature: "AAAA" } }), 401, generic);
   assertError(await call("POST", "/ec2tokens", { credentials: { ...creds, signature: undefined } }), 401, generic);
-  assertError(await call("POST", "/ec2tokens", { credentials: { ...creds, access: "unknown" } }), 401, generic);
+  // An unknown access key is Keystone's CredentialNotFound (404); the caller holds a token already.
+  assertError(await call("POST", "/ec2tokens", { credentials: { ...creds, access: "unknown" } }), 404);
   assertError(await call("POST", "/ec2tokens", { credentials: { signature: "x" } }), 401, generic);
   assertError(await call("POST", "/ec2tokens", {}), 400, "request must include a request body");
   // Only admins and services may exchange signatures for tokens.

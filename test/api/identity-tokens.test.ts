@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { TestCloud } from "../support/cloud.js";
-import { passwordToken, persona, startTestCloud, unique } from "../support/cloud.js";
+import { passwordToken, persona, startTestCloud, unique, adminDomainToken } from "../support/cloud.js";
 
 let tc: TestCloud;
 before(async () => {
@@ -71,7 +71,7 @@ test("unscoped, domain and system scopes", async () => {
   assert.equal(v.status, 200);
   assert.deepEqual(v.body.token.system, { all: true });
 
-  const dom = await passwordToken(tc, { name: "admin", password: tc.adminPassword, domainScope: "default" });
+  const dom = await adminDomainToken(tc);
   const dv = await tc.request("GET", AUTH, { token: dom, headers: { "x-subject-token": dom } });
   assert.equal(dv.body.token.domain.id, "default");
 

@@ -150,3 +150,16 @@ export async function persona(
   const token = await passwordToken(tc, { id: userId, password, projectId });
   return { userId, projectId, token, password };
 }
+
+/**
+ * A token for admin scoped to the Default domain. Bootstrap (like keystone-manage bootstrap)
+ * gives admin no domain role, so this grants admin on Default first.
+ */
+export async function adminDomainToken(tc: TestCloud): Promise<string> {
+  const admin = await tc.adminToken();
+  const me = await tc.request("GET", "/identity/v3/users?name=admin&domain_id=default", { token: admin });
+  const role = await tc.request("GET", "/identity/v3/roles?name=admin", { token: admin });
+  const g = await tc.request("PUT", `/identity/v3/domains/default/users/${me.body.users[0].id}/roles/${role.body.roles[0].id}`, { token: admin });
+  if (g.status !== 204) throw new Error(`domain grant failed: ${g.status} ${g.text}`);
+  return passwordToken(tc, { name: "admin", password: tc.adminPassword, domainScope: "default" });
+}

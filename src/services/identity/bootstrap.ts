@@ -84,7 +84,6 @@ async function bootstrapOnce(
     created = true;
   }
   await assignments.grant({ kind: "user", id: user.id }, { kind: "project", id: admin.id }, roleIds["admin"]!, false);
-  await assignments.grant({ kind: "user", id: user.id }, { kind: "domain", id: DEFAULT_DOMAIN_ID }, roleIds["admin"]!, false);
   await assignments.grant({ kind: "user", id: user.id }, { kind: "system", id: "system" }, roleIds["admin"]!, false);
   // The user other services call with (in-process transport): service + admin on "service".
   const serviceProject = (await resources.getProjectByName("service", DEFAULT_DOMAIN_ID))!;

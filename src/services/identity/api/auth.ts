@@ -86,7 +86,7 @@ export function authRoutes(id: Identity): Route[] {
           throw new Forbidden("A project-scoped token is required to produce a service catalog.");
         }
         const catalog = await tokens.catalogFor(t);
-        return { body: { catalog, links: { self: `${ctx.baseUrl}${ctx.url}`, previous: null, next: null } } };
+        return { body: { catalog, links: { self: `${ctx.baseUrl}${ctx.url}` } } };
       },
     },
     {
@@ -97,7 +97,8 @@ export function authRoutes(id: Identity): Route[] {
       handler: async (ctx) => {
         ctx.enforce("identity:get_auth_projects");
         const ids = await id.assignments.projectIdsForUser(ctx.caller.userId);
-        const list = await id.resources.listProjects({ ids, enabled: true, isDomain: false });
+        // Disabled projects are listed too (with enabled: false), as Keystone lists them.
+        const list = await id.resources.listProjects({ ids, isDomain: false });
         return { body: collection(ctx, "projects", list.map((p) => projectView(ctx, p))) };
       },
     },
@@ -121,7 +122,7 @@ export function authRoutes(id: Identity): Route[] {
       handler: async (ctx) => {
         ctx.enforce("identity:get_auth_system");
         const roles = await id.assignments.effectiveSystemRoles(ctx.caller.userId);
-        return { body: { system: roles.length > 0 ? [{ all: true }] : [], links: { self: `${ctx.baseUrl}${ctx.url}`, previous: null, next: null } } };
+        return { body: { system: roles.length > 0 ? [{ all: true }] : [], links: { self: `${ctx.baseUrl}${ctx.url}` } } };
       },
     },
   ];

@@ -51,7 +51,8 @@ export class Ec2TokenManager {
     if (!("access" in creds)) throw new Unauthorized();
     if (typeof creds.access !== "string") throw new Unauthorized();
     const cred = await this.credentials.findEc2(creds.access);
-    if (!cred) throw new Unauthorized();
+    // Keystone lets CredentialNotFound through here (the caller already holds a token).
+    if (!cred) throw new NotFound(`Could not find credential: ${creds.access}.`);
     const blob = ec2Fields(cred.blob);
     this.checkSignature(blob.secret ?? "", creds);
     if (!cred.project_id) throw new NotFound("Could not find project: None.");
