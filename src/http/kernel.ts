@@ -101,6 +101,7 @@ export async function buildKernel(opts: KernelOptions): Promise<FastifyInstance>
           }
           const { body, headers } = svc.faults(ce, req.id);
           for (const h of ridHeaders) reply.header(h, req.id);
+          if (svc.vary) reply.header("vary", svc.vary.join(", ")); // Keystone sends Vary on errors too
           for (const [k, v] of Object.entries({ ...ce.headers, ...headers })) reply.header(k, v);
           // Every 401 tells the client where to authenticate, as keystonemiddleware does.
           if (ce.status === 401 && !reply.hasHeader("www-authenticate")) {
