@@ -297,9 +297,9 @@ describe("security compliance (tempest's settings: lockout 2 / 5 s, unique_last_
     const u = await newUser(tc, admin);
     assert.equal((await auth(tc, u.id, u.password)).status, 201);
     for (let i = 0; i < 2; i++) assertError(await auth(tc, u.id, "wrong"), 401, "The request you have made requires authentication.");
-    assertError(await auth(tc, u.id, u.password), 401, `The account is locked for user: ${u.id}.`);
+    assertError(await auth(tc, u.id, u.password), 401, "The request you have made requires authentication.");
     // A locked account stays locked whatever is tried, and trying does not extend the lock.
-    assertError(await auth(tc, u.id, "wrong"), 401, `The account is locked for user: ${u.id}.`);
+    assertError(await auth(tc, u.id, "wrong"), 401, "The request you have made requires authentication.");
     clock.advance(6000);
     assert.equal((await auth(tc, u.id, u.password)).status, 201);
     // The count starts over once the lock is gone.
@@ -310,7 +310,7 @@ describe("security compliance (tempest's settings: lockout 2 / 5 s, unique_last_
   test("an admin re-enabling the user clears the lock; ignore_lockout_failure_attempts never locks", async () => {
     const u = await newUser(tc, admin);
     for (let i = 0; i < 2; i++) await auth(tc, u.id, "wrong");
-    assertError(await auth(tc, u.id, u.password), 401, /locked/);
+    assertError(await auth(tc, u.id, u.password), 401, "The request you have made requires authentication.");
     const r = await tc.request("PATCH", `${V3}/users/${u.id}`, { token: admin, body: { user: { enabled: true } } });
     assert.equal(r.status, 200, r.text);
     assert.equal((await auth(tc, u.id, u.password)).status, 201);

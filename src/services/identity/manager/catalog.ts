@@ -154,7 +154,7 @@ export class CatalogManager {
       if (!r) await trx.insertInto("region").values({ id: region, description: "", parent_region_id: null, extra: "{}" }).execute();
       let svc = await trx.selectFrom("service").selectAll().where("type", "=", type).executeTakeFirst();
       if (!svc) {
-        svc = { id: hexId(), type, enabled: 1, extra: JSON.stringify({ name, description: `Stackbox ${name}` }) };
+        svc = { id: hexId(), type, enabled: 1, extra: JSON.stringify({ name }) };
         await trx.insertInto("service").values(svc).execute();
       }
       const have = await trx.selectFrom("endpoint").selectAll().where("service_id", "=", svc.id).execute();

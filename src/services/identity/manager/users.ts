@@ -497,7 +497,8 @@ export class UserManager {
     const options = json(user.options);
     if (!opts.selfService && !this.isEnabled(user, now)) throw new Unauthorized(AUTH_FAILED);
     if (await this.isLocked(user, options, now)) {
-      throw new Unauthorized(`The account is locked for user: ${user.id}.`);
+      // Keystone hides the reason (AccountLocked is a security error): the generic 401.
+      throw new Unauthorized();
     }
     const pw = await this.activePassword(this.core.db, user.id);
     const ok = pw !== undefined && (await bcrypt.compare(password, pw.hash));

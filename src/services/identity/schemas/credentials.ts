@@ -31,5 +31,7 @@ export const appCredCreate = wrap(
       access_rules: Type.Array(accessRule),
     },
     ["name"],
+    // Keystone's model rejects any other attribute ("… is an invalid keyword argument").
+    { additionalProperties: false },
   ),
 );
