@@ -521,7 +521,8 @@ function oauthHeader(method: string, url: string, o: SignOpts): string {
   const base = `${esc(method)}&${esc(`${u.protocol}//${u.host}${u.pathname}`)}&${esc(norm)}`;
   const key = `${esc(o.consumerSecret)}&${esc(o.tokenSecret ?? "")}`;
   let signature = createHmac("sha1", key).update(base).digest("base64");
-  if (o.tamper) signature = `A${signature.slice(1)}`;
+  // Change the first character to a different one (replacing with a fixed letter would sometimes change nothing).
+  if (o.tamper) signature = `${signature.startsWith("A") ? "B" : "A"}${signature.slice(1)}`;
   params.push(["oauth_signature", signature]);
   return `OAuth ${params.map(([k, v]) => `${esc(k)}="${esc(v)}"`).join(", ")}`;
 }
