@@ -19,8 +19,11 @@ SB_PID=""
 cleanup() { [ -n "$SB_PID" ] && kill "$SB_PID" 2>/dev/null; rm -rf "$DATA"; }
 trap cleanup EXIT
 
-# Same bcrypt cost as the reference (reference-keystone.sh uses 4 rounds); the default is 12.
+# Same settings as the reference Keystone (reference-keystone.sh): bcrypt cost 4 (our default
+# is 12) and its [security_compliance] values, so Tempest runs the same tests against both.
 export STACKBOX_BCRYPT_ROUNDS=${STACKBOX_BCRYPT_ROUNDS:-4}
+export STACKBOX_LOCKOUT_FAILURE_ATTEMPTS=2 STACKBOX_LOCKOUT_DURATION=5 STACKBOX_UNIQUE_LAST_PASSWORD_COUNT=2
+TEMPEST_ENV=(SECURITY_COMPLIANCE=true LOCKOUT_ATTEMPTS=2 LOCKOUT_DURATION=5 UNIQUE_LAST_PASSWORD_COUNT=2)
 start_ms=$(date +%s%3N)
 setsid node dist/src/cli/main.js serve --data-dir "$DATA" --port "$PORT" --admin-password password --log-level warn >"$OUT/stackbox.log" 2>&1 &
 SB_PID=$!
@@ -38,7 +41,7 @@ idle_rss=$(awk '/^VmRSS/{print int($2/1024)}' "/proc/$SB_PID/status")
 
 if [ "${BENCH_TEMPEST:-0}" = 1 ]; then
   t0=$(date +%s)
-  bash "$SHARED/tempest/run.sh" --auth-url "$AUTH" --services identity --output "$OUT/tempest-stackbox" >/dev/null 2>&1 || true
+  env "${TEMPEST_ENV[@]}" bash "$SHARED/tempest/run.sh" --auth-url "$AUTH" --services identity --output "$OUT/tempest-stackbox" >/dev/null 2>&1 || true
   printf 'stackbox\ttempest identity wall time\t%s\ts\n' "$(( $(date +%s) - t0 ))" | tee -a "$OUT/stackbox.tsv"
 fi
 kill "$SB_PID"; SB_PID=""
@@ -50,11 +53,15 @@ if [ "${BENCH_REFERENCE:-1}" = 1 ]; then
   bash bench/identity-bench.sh keystone http://127.0.0.1:5000/v3 "$KS_PID" | tee "$OUT/keystone.tsv"
   if [ "${BENCH_TEMPEST:-0}" = 1 ]; then
     t0=$(date +%s)
-    bash "$SHARED/tempest/run.sh" --auth-url http://127.0.0.1:5000/v3 --services identity --output "$OUT/tempest-keystone" >/dev/null 2>&1 || true
+    env "${TEMPEST_ENV[@]}" bash "$SHARED/tempest/run.sh" --auth-url http://127.0.0.1:5000/v3 --services identity --output "$OUT/tempest-keystone" >/dev/null 2>&1 || true
     printf 'keystone\ttempest identity wall time\t%s\ts\n' "$(( $(date +%s) - t0 ))" | tee -a "$OUT/keystone.tsv"
   fi
   bash "$REF" stop >/dev/null 2>&1 || true
   echo
   bash "$SHARED/bench/ratio.sh" "$OUT/keystone.tsv" "$OUT/stackbox.tsv" | tee "$OUT/ratio.txt"
 fi
+for who in stackbox keystone; do
+  [ -f "$OUT/tempest-$who/summary.txt" ] && echo "tempest $who: $(head -1 "$OUT/tempest-$who/summary.txt")"
+done
+echo "machine: $(nproc) cores, $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/{print $2}') GiB, node $(node --version)"
 echo "results in $OUT"
