@@ -35,7 +35,7 @@ export async function bootstrap(
     try {
       return await bootstrapOnce(id, opts);
     } catch (e) {
-      if (!(e instanceof Conflict) || attempt >= 5) throw e;
+      if (!(e instanceof Conflict || isUniqueViolation(e)) || attempt >= 5) throw e;
     }
   }
 }
