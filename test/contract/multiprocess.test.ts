@@ -95,3 +95,27 @@ describe("two processes on one PostgreSQL", { skip: !PG && "STACKBOX_TEST_PG is 
     assert.equal((await call(b!.url, "GET", "/auth/tokens", { token: admin, subject: ut })).status, 404);
   });
 });
+
+test("two processes started at once on an empty PostgreSQL both come up as one cloud", { skip: !PG && "STACKBOX_TEST_PG is not set" }, async () => {
+  const db = await freshPgDatabase(PG!);
+  const dir = mkdtempSync(join(tmpdir(), "sbx-race-"));
+  const [pa, pb] = [await freePort(), await freePort()];
+  const started = await Promise.allSettled([
+    serve({ dataDir: join(dir, "a"), port: pa, adminPassword: PASSWORD, database: db.url }),
+    serve({ dataDir: join(dir, "b"), port: pb, adminPassword: PASSWORD, database: db.url }),
+  ]);
+  try {
+    for (const s of started) assert.equal(s.status, "fulfilled", s.status === "rejected" ? String(s.reason) : "");
+    const [a, b] = started.map((s) => (s as PromiseFulfilledResult<Served>).value);
+    const ta = await adminToken(a!.url, PASSWORD);
+    assert.equal((await call(b!.url, "GET", "/auth/tokens", { token: ta, subject: ta })).status, 200);
+    const services = await call(a!.url, "GET", "/services?type=identity", { token: ta });
+    assert.equal(services.body.services.length, 1, "one identity service, not one per process");
+    const admins = await call(a!.url, "GET", "/users?name=admin", { token: ta });
+    assert.equal(admins.body.users.length, 1);
+  } finally {
+    for (const s of started) if (s.status === "fulfilled") await s.value.stop();
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

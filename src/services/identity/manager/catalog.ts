@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { BadRequest, Conflict, Forbidden, NotFound } from "../../../common/errors.js";
 import { hexId } from "../../../common/ids.js";
 import { isForeignKeyViolation, isUniqueViolation } from "../../../db/database.js";
@@ -18,6 +19,11 @@ export interface CatalogEntry {
  * Substitute Keystone's endpoint URL templates ($(project_id)s / %(tenant_id)s / $(user_id)s).
  * Undefined when a substitution is unavailable: Keystone then leaves the endpoint out.
  */
+/** A 32-hex id derived from a name (bootstrap's catalog entries). */
+function stableId(name: string): string {
+  return createHash("sha256").update(`stackbox:${name}`).digest("hex").slice(0, 32);
+}
+
 export function expandUrl(url: string, projectId: string | undefined, userId?: string): string | undefined {
   let missing = false;
   // Python %-formatting after "$(" → "%(": "%%" is a literal "%", anything else malformed.
@@ -154,7 +160,9 @@ export class CatalogManager {
       if (!r) await trx.insertInto("region").values({ id: region, description: "", parent_region_id: null, extra: "{}" }).execute();
       let svc = await trx.selectFrom("service").selectAll().where("type", "=", type).executeTakeFirst();
       if (!svc) {
-        svc = { id: hexId(), type, enabled: 1, extra: JSON.stringify({ name }) };
+        // Ids derived from the type, so two processes bootstrapping one database at once
+        // collide on the primary key (and retry) instead of creating two services.
+        svc = { id: stableId(`service:${type}`), type, enabled: 1, extra: JSON.stringify({ name }) };
         await trx.insertInto("service").values(svc).execute();
       }
       const have = await trx.selectFrom("endpoint").selectAll().where("service_id", "=", svc.id).execute();
@@ -163,7 +171,7 @@ export class CatalogManager {
         if (!cur) {
           await trx
             .insertInto("endpoint")
-            .values({ id: hexId(), interface: iface, service_id: svc.id, url, region_id: region, enabled: 1, extra: "{}" })
+            .values({ id: stableId(`endpoint:${type}:${iface}:${region}`), interface: iface, service_id: svc.id, url, region_id: region, enabled: 1, extra: "{}" })
             .execute();
         } else if (cur.url !== url) {
           await trx.updateTable("endpoint").set({ url }).where("id", "=", cur.id).execute();
