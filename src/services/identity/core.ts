@@ -1,6 +1,6 @@
 import type { Clock } from "../../common/clock.js";
 import type { Config } from "../../config/config.js";
-import type { IdentityDB, IdentityTrx, Q } from "./store/tables.js";
+import type { IdentityDB, IdentityTables, IdentityTrx, Q } from "./store/tables.js";
 
 /** "user-disabled" runs when a user is disabled (Keystone drops its application credentials then). */
 export type CascadeKind = "project" | "domain" | "user" | "group" | "role" | "user-disabled";
@@ -48,6 +48,22 @@ export class IdentityCore {
     if (this.externalChanges) return this.localWrites * 1_000_000_000 + this.externalChanges();
     const row = await q.selectFrom("identity_revision").select("revision").where("id", "=", 1).executeTakeFirst();
     return row?.revision ?? 0;
+  }
+
+  /**
+   * Read a row inside a write transaction so a read-modify-write (merging JSON options or
+   * extra attributes) cannot lose a concurrent update: FOR UPDATE on PostgreSQL; SQLite runs
+   * one transaction at a time on its connection, so a plain read is already safe there.
+   */
+  async lockedRow<T extends "user" | "project" | "role" | "group" | "service" | "region" | "endpoint">(
+    trx: IdentityTrx,
+    table: T,
+    id: string,
+  ): Promise<IdentityTables[T] | undefined> {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    let q = (trx as any).selectFrom(table).selectAll().where("id", "=", id);
+    if (!this.externalChanges) q = q.forUpdate();
+    return (await q.executeTakeFirst()) as IdentityTables[T] | undefined;
   }
 
   onDelete(kind: CascadeKind, hook: CascadeHook): void {

@@ -191,9 +191,13 @@ export class ResourceManager {
   async updateDomain(id: string, input: ProjectInput): Promise<ProjectRecord> {
     const cur = await this.getDomain(id);
     checkImmutableUpdate(cur, input, "domain");
-    const patch = patchOf(cur, input);
+    let patch = patchOf(cur, input);
     try {
       await this.core.write(async (trx) => {
+        // Merge options/extra into the row as it is now, locked, so concurrent updates all land.
+        const locked = await this.core.lockedRow(trx, "project", id);
+        if (!locked) throw new NotFound(`Could not find domain: ${id}.`);
+        patch = patchOf(locked, input);
         if (Object.keys(patch).length > 0) await store.updateProject(trx, id, patch);
         if (input.tags !== undefined) await this.setTags(trx, id, input.tags);
         if (input.enabled === false && cur.enabled === 1) await revoke(trx, { domain_id: id }, this.core.now());
@@ -357,9 +361,13 @@ export class ResourceManager {
         throw new Forbidden(`Cannot enable project ${id} since it has disabled parents`);
       }
     }
-    const patch = patchOf(cur, input);
+    let patch = patchOf(cur, input);
     try {
       await this.core.write(async (trx) => {
+        // Merge options/extra into the row as it is now, locked, so concurrent updates all land.
+        const locked = await this.core.lockedRow(trx, "project", id);
+        if (!locked) throw new NotFound(`Could not find project: ${id}.`);
+        patch = patchOf(locked, input);
         if (Object.keys(patch).length > 0) await store.updateProject(trx, id, patch);
         if (input.tags !== undefined) await this.setTags(trx, id, input.tags);
         if (input.enabled === false && cur.enabled === 1) await revoke(trx, { project_id: id }, this.core.now());

@@ -328,11 +328,16 @@ export class UserManager {
     if (input.enabled !== undefined) patch.enabled = input.enabled ? 1 : 0;
     if (input.default_project_id !== undefined) patch.default_project_id = input.default_project_id;
     if (input.description !== undefined) patch.description = input.description;
-    const options = { ...json(cur.options), ...(input.options ?? {}) };
-    for (const [k, v] of Object.entries(options)) if (v === null) delete options[k];
-    if (input.options !== undefined) patch.options = JSON.stringify(options);
-    const extra = extras(input, USER_KNOWN);
-    if (Object.keys(extra).length > 0) patch.extra = JSON.stringify({ ...json(cur.extra), ...extra });
+    // JSON merges are computed again from the row as locked inside the write (below).
+    const mergeJson = (row: UserRow): Record<string, unknown> => {
+      const opts = { ...json(row.options), ...(input.options ?? {}) };
+      for (const [k, v] of Object.entries(opts)) if (v === null) delete opts[k];
+      if (input.options !== undefined) patch.options = JSON.stringify(opts);
+      const extra = extras(input, USER_KNOWN);
+      if (Object.keys(extra).length > 0) patch.extra = JSON.stringify({ ...json(row.extra), ...extra });
+      return opts;
+    };
+    let options = mergeJson(cur);
     const now = this.core.now();
     if (input.enabled === true) {
       // Re-enabling clears a lockout and restarts the inactivity clock, as Keystone's setter does.
@@ -345,6 +350,9 @@ export class UserManager {
     else if (input.password === null) newHash = null;
     try {
       await this.core.write(async (trx) => {
+        const locked = await this.core.lockedRow(trx, "user", id);
+        if (!locked) throw new NotFound(`Could not find user: ${id}.`);
+        options = mergeJson(locked);
         if (Object.keys(patch).length > 0) await trx.updateTable("user").set(patch).where("id", "=", id).execute();
         if (typeof newHash === "string") {
           const expires = this.mustChangeOnFirstUse(options) ? now.toISOString() : this.passwordExpiry(now, options);
