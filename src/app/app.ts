@@ -18,6 +18,8 @@ import type { Identity } from "../services/identity/api/deps.js";
 import type { BootstrapResult } from "../services/identity/bootstrap.js";
 import { bootstrap } from "../services/identity/bootstrap.js";
 import { createIdentity, identityMigrations, identityService } from "../services/identity/index.js";
+import type { IdentityDB } from "../services/identity/store/tables.js";
+import { TokenCodec } from "../services/identity/tokens/format.js";
 
 /**
  * The composition root: the only place that picks implementations and wires them.
@@ -97,7 +99,7 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
   if (!config.memory && !opts.noFiles) writeClientFiles(config, url, boot);
   // Issued directly (no password exists for this user): a token for service-to-service calls.
   const transport = new InProcessTransport(http, async () => {
-    const t = identity.tokens.issue({
+    const t = await identity.tokens.issue({
       userId: boot.serviceUserId,
       methods: ["password"],
       scope: { kind: "project", id: boot.serviceProjectId },
@@ -160,4 +162,14 @@ function writeClientFiles(config: Config, url: string, boot: BootstrapResult): v
     ].join("\n"),
     { mode: 0o600 },
   );
+}
+
+/** `stackbox token-rotate`: add a new primary token key, keep the newest three. */
+export async function rotateTokenKeys(config: Config): Promise<number> {
+  const db = await openState(config);
+  try {
+    return await new TokenCodec(db.db as unknown as IdentityDB).rotate();
+  } finally {
+    await db.close();
+  }
 }

@@ -1,11 +1,9 @@
 #!/usr/bin/env node
 import { Command } from "commander";
 import { join } from "node:path";
-import { openState, startCloud } from "../app/app.js";
+import { openState, rotateTokenKeys, startCloud } from "../app/app.js";
 import type { PartialConfig } from "../config/config.js";
 import { loadConfig } from "../config/config.js";
-import type { IdentityDB } from "../services/identity/store/tables.js";
-import { TokenCodec } from "../services/identity/tokens/format.js";
 
 /** argv → Config → app. */
 const program = new Command();
@@ -84,10 +82,7 @@ common(program.command("token-rotate"))
   .description("add a new token key and retire the oldest (keeps 3), like keystone-manage fernet_rotate")
   .action(async (o: CommonFlags & Record<string, unknown>) => {
     const config = loadConfig(o.config ? { file: o.config, flags: flagsOf(o) } : { flags: flagsOf(o) });
-    const db = await openState(config);
-    const codec = new TokenCodec(db.db as unknown as IdentityDB);
-    const id = await codec.rotate();
-    await db.close();
+    const id = await rotateTokenKeys(config);
     process.stdout.write(`token key ${id} is now primary\n`);
   });
 

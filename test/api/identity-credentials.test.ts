@@ -456,7 +456,7 @@ test("application credentials: roles must be a subset of the caller's roles on t
   assertError(
     await call("POST", `/users/${m.userId}/application_credentials`, { application_credential: { name: unique("ac"), roles: [{ name: "no-such-role" }] } }, m.token),
     404,
-    "Could not find role: no-such-role.",
+    "Role no-such-role is not defined",
   );
   assertError(
     await call("POST", `/users/${m.userId}/application_credentials`, { application_credential: { name: unique("ac"), roles: [{ id: reader, name: "reader" }] } }, m.token),

@@ -1,6 +1,6 @@
 import { MalformedBody, reasonPhrase } from "../../common/errors.js";
 import type { FaultRenderer } from "../../http/service.js";
-import { AuthReceiptRequired } from "./manager/auth.js";
+import { AuthPluginError, AuthReceiptRequired } from "./manager/auth.js";
 
 const MALFORMED =
   "Expecting to find valid JSON in request body. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.";
@@ -11,6 +11,9 @@ export const identityFaults: FaultRenderer = (err) => {
   if (err instanceof AuthReceiptRequired) return { body: err.document };
   if (err instanceof MalformedBody) {
     return { body: { error: { code: 400, title: "Bad Request", message: MALFORMED } } };
+  }
+  if (err instanceof AuthPluginError) {
+    return { body: { error: { code: err.status, title: reasonPhrase(err.status), message: err.message, identity: err.identity } } };
   }
   return { body: { error: { code: err.status, title: reasonPhrase(err.status), message: err.message } } };
 };

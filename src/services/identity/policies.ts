@@ -172,6 +172,9 @@ export const identityPolicies: readonly PolicyRule[] = [
   // ec2tokens.py
   { name: "identity:ec2tokens_validate", check: "rule:service_or_admin", scopes: ["system", "domain", "project"] },
 
+  // s3tokens.py
+  { name: "identity:s3tokens_validate", check: "rule:service_or_admin", scopes: ["system", "domain", "project"] },
+
   // endpoint.py
   {
     name: "identity:get_endpoint",

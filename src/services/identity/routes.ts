@@ -8,7 +8,7 @@ import { domainConfigRoutes } from "./api/domain-config.js";
 import { revokeEventRoutes } from "./api/revoke-events.js";
 import { domainRoutes } from "./api/domains.js";
 import { ec2CredentialRoutes } from "./api/ec2-credentials.js";
-import { ec2tokenRoutes } from "./api/ec2tokens.js";
+import { ec2tokenRoutes, s3tokenRoutes } from "./api/ec2tokens.js";
 import { endpointFilterRoutes } from "./api/endpoint-filter.js";
 import { endpointRoutes } from "./api/endpoints.js";
 import { grantRoutes } from "./api/grants.js";
@@ -23,6 +23,7 @@ import { registeredLimitRoutes } from "./api/registered-limits.js";
 import { roleAssignmentRoutes } from "./api/role-assignments.js";
 import { roleRoutes } from "./api/roles.js";
 import { serviceRoutes } from "./api/services.js";
+import { simpleCertRoutes } from "./api/simple-cert.js";
 import { trustRoutes } from "./api/trusts.js";
 import { userRoutes } from "./api/users.js";
 import { versionRoutes } from "./api/versions.js";
@@ -40,6 +41,8 @@ export function identityRoutes(id: Identity): Route[] {
     ...credentialRoutes(id),
     ...ec2CredentialRoutes(id),
     ...ec2tokenRoutes(id),
+    ...s3tokenRoutes(id),
+    ...simpleCertRoutes(),
     ...applicationCredentialRoutes(id),
     ...accessRuleRoutes(id),
     ...roleRoutes(id),

@@ -83,6 +83,7 @@ export function userRoutes(id: Identity): Route[] {
         if (en !== undefined) f.enabled = en;
         const pea = ctx.q("password_expires_at");
         if (pea !== undefined) f.passwordExpires = parseExpiryFilter(pea);
+        if (["idp_id", "protocol_id", "unique_id"].some((k) => ctx.q(k) !== undefined)) f.federated = true;
         let list = await users.listUsers(f);
         // A domain-scoped caller only ever sees its own domain's users.
         if (tokenDomain) list = list.filter((u) => u.domain_id === tokenDomain);

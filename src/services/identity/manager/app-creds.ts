@@ -142,9 +142,7 @@ export class AppCredManager {
         if (r.id !== undefined) {
           roleIds.push(r.id);
         } else {
-          const role = await this.assignments.findRoleByName(r.name!);
-          if (!role) throw new NotFound(`Could not find role: ${r.name!}.`);
-          roleIds.push(role.id);
+          roleIds.push(await this.assignments.uniqueRoleIdByName(r.name!));
         }
       }
       // A token's holder cannot hand out roles the token itself does not carry (privilege

@@ -51,6 +51,19 @@ export class AssignmentManager {
       .executeTakeFirst();
   }
 
+  /**
+   * A role named in an app-cred or trust body (keystone's get_unique_role_by_name): the name is
+   * looked up across global and every domain's roles, and must match exactly one.
+   */
+  async uniqueRoleIdByName(name: string): Promise<string> {
+    const found = await this.listRoles({ name });
+    if (found.length === 0) throw new NotFound(`Role ${name} is not defined`);
+    if (found.length > 1) {
+      throw new BadRequest(`There are multiple role entities named '${name}'. Please use ID instead of names to resolve the ambiguity.`);
+    }
+    return found[0]!.id;
+  }
+
   async listRoles(f: { name?: string; domainId?: string | null; ids?: readonly string[] }): Promise<RoleRow[]> {
     let s = this.core.db.selectFrom("role").selectAll();
     if (f.name !== undefined) s = s.where("name", "=", f.name);

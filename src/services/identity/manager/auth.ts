@@ -66,6 +66,19 @@ export class AuthReceiptRequired extends CloudError {
   }
 }
 
+/**
+ * Keystone's AuthPluginException: a 401 whose error body also carries `error.identity`
+ * (for an unsupported method, the methods this cloud accepts). Rendered by faults.ts.
+ */
+export class AuthPluginError extends Unauthorized {
+  constructor(
+    message: string,
+    readonly identity: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
 export class AuthManager {
   private readonly methods = new Map<string, AuthMethod>();
   private readonly scopes = new Map<string, ScopeResolver>();
@@ -174,7 +187,7 @@ export class AuthManager {
     let who: MethodResult | undefined;
     for (const m of methods) {
       const impl = this.methods.get(m);
-      if (!impl) throw new Unauthorized(`Attempted to authenticate with an unsupported method.`);
+      if (!impl) throw new AuthPluginError("Attempted to authenticate with an unsupported method.", { methods: [...this.methods.keys()] });
       const data = req.identity[m];
       if (data === undefined) throw new BadRequest(`Expecting to find ${m} in identity.`);
       const r = await impl(data, http);
@@ -190,7 +203,7 @@ export class AuthManager {
     const s = req.scope;
     if (methods.includes("application_credential") && s !== undefined) {
       // Keystone: the credential fixes the scope; asking for one is an auth error.
-      throw new Unauthorized("Application credentials cannot request a scope.");
+      throw new AuthPluginError("Error authenticating with application credential: Application credentials cannot request a scope.", {});
     }
     if (who.forcedScope) {
       if (s !== undefined && s !== "unscoped") {
@@ -219,7 +232,7 @@ export class AuthManager {
     if (trustId) issue.trustId = trustId;
     if (who.appCredId) issue.appCredId = who.appCredId;
     if (who.accessTokenId) issue.accessTokenId = who.accessTokenId;
-    const { id } = this.tokens.issue(issue);
+    const { id } = await this.tokens.issue(issue);
     try {
       return await this.tokens.validate(id);
     } catch (e) {

@@ -160,3 +160,59 @@ export function parseAwsTimestamp(s: string): Date | undefined {
   }
   return new Date(t);
 }
+
+/**
+ * Python's base64.urlsafe_b64decode (non-validating): "-" and "_" stand for "+" and "/",
+ * other characters outside the alphabet are dropped, and the padding must come out right.
+ */
+export function urlsafeB64Decode(s: string): Buffer {
+  // binascii.a2b_base64 in its non-strict mode, after "-_" became "+/".
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const out: number[] = [];
+  let quad = 0;
+  let acc = 0;
+  let pads = 0;
+  for (const ch of s.replace(/-/g, "+").replace(/_/g, "/")) {
+    if (ch === "=") {
+      // A complete pad sequence ends the input.
+      if (quad >= 2 && quad + ++pads >= 4) return Buffer.from(out);
+      continue;
+    }
+    const v = alphabet.indexOf(ch);
+    if (v < 0) continue;
+    pads = 0;
+    acc = (acc << 6) | v;
+    quad = (quad + 1) % 4;
+    if (quad === 2) out.push((acc >> 4) & 0xff);
+    else if (quad === 3) out.push((acc >> 2) & 0xff);
+    else if (quad === 0) {
+      out.push(acc & 0xff);
+      acc = 0;
+    }
+    acc &= 0x3f;
+  }
+  if (quad !== 0) throw new SignatureError("Incorrect padding");
+  return Buffer.from(out);
+}
+
+/**
+ * The S3 signature keystone's /v3/s3tokens expects over `stringToSign` (the decoded `token`):
+ * AWS signature v1 (base64 HMAC-SHA1) unless it starts with "AWS4", then v4 (hex HMAC-SHA256
+ * with the key derived from the date/region/service scope in the string itself).
+ */
+export function s3Signature(secret: string, stringToSign: Buffer): string {
+  if (stringToSign.subarray(0, 4).toString("latin1") !== "AWS4") {
+    return createHmac("sha1", Buffer.from(secret, "utf8")).update(stringToSign).digest("base64");
+  }
+  const parts = stringToSign.toString("latin1").split("\n");
+  if (parts.length !== 4 || parts[0] !== "AWS4-HMAC-SHA256") throw new SignatureError("Invalid EC2 signature.");
+  const scope = parts[2]!.split("/");
+  if (scope.length !== 4 || scope[3] !== "aws4_request") throw new SignatureError("Invalid EC2 signature.");
+  if (!["s3", "iam", "sts"].includes(scope[2]!)) throw new SignatureError("Invalid EC2 signature.");
+  const sign = (key: Buffer, msg: string): Buffer => createHmac("sha256", key).update(Buffer.from(msg, "latin1")).digest();
+  let key = sign(Buffer.from(`AWS4${secret}`, "utf8"), scope[0]!);
+  key = sign(key, scope[1]!);
+  key = sign(key, scope[2]!);
+  key = sign(key, "aws4_request");
+  return createHmac("sha256", key).update(stringToSign).digest("hex");
+}

@@ -6,9 +6,9 @@ import type { TokenData, TokenProvider } from "../tokens/provider.js";
 import { newAuditId } from "../tokens/provider.js";
 import type { AssignmentManager } from "./assignment.js";
 import type { CredentialManager } from "./credentials.js";
-import { ec2Fields } from "./credentials.js";
+import { ec2Fields, hashAccessKey } from "./credentials.js";
 import type { Ec2Credentials } from "./ec2-signer.js";
-import { ec2Signature, parseAwsTimestamp, SignatureError } from "./ec2-signer.js";
+import { ec2Signature, parseAwsTimestamp, s3Signature, SignatureError, urlsafeB64Decode } from "./ec2-signer.js";
 import type { ResourceManager } from "./resource.js";
 import type { UserManager } from "./users.js";
 
@@ -22,10 +22,13 @@ function same(a: string, b: string): boolean {
 }
 
 /**
- * POST /v3/ec2tokens (keystone/api/ec2tokens.py + _shared/EC2_S3_Resource.py): an EC2-compatible
- * API forwards a signed request; if the signature matches the stored secret, the credential's
- * owner gets a token scoped to the credential's project.
+ * POST /v3/ec2tokens and /v3/s3tokens (keystone/api/ec2tokens.py, s3tokens.py +
+ * _shared/EC2_S3_Resource.py): an EC2- or S3-compatible API forwards a signed request; if the
+ * signature matches the stored secret, the credential's owner gets a token scoped to the
+ * credential's project. The two differ only in how the signature is checked.
  */
+export type SignedApi = "ec2" | "s3";
+
 /*
  * Every 401 here carries Keystone's generic message: Unauthorized is a SecurityError there,
  * whose detail (bad signature, unknown key, expired request) is shown only in insecure_debug.
@@ -40,7 +43,7 @@ export class Ec2TokenManager {
     private readonly tokens: TokenProvider,
   ) {}
 
-  async authenticate(body: unknown): Promise<TokenData> {
+  async authenticate(body: unknown, api: SignedApi = "ec2"): Promise<TokenData> {
     const b = (body ?? {}) as Record<string, unknown>;
     if (typeof body !== "object" || body === null || Object.keys(b).length === 0) {
       throw new BadRequest("request must include a request body");
@@ -52,9 +55,10 @@ export class Ec2TokenManager {
     if (typeof creds.access !== "string") throw new Unauthorized();
     const cred = await this.credentials.findEc2(creds.access);
     // Keystone lets CredentialNotFound through here (the caller already holds a token).
-    if (!cred) throw new NotFound(`Could not find credential: ${creds.access}.`);
+    if (!cred) throw new NotFound(`Could not find credential: ${hashAccessKey(creds.access)}.`);
     const blob = ec2Fields(cred.blob);
-    this.checkSignature(blob.secret ?? "", creds);
+    if (api === "s3") this.checkS3Signature(blob.secret ?? "", creds);
+    else this.checkSignature(blob.secret ?? "", creds);
     if (!cred.project_id) throw new NotFound("Could not find project: None.");
     const project = await this.resources.findProject(cred.project_id);
     if (!project) throw new NotFound(`Could not find project: ${cred.project_id}.`);
@@ -94,7 +98,7 @@ export class Ec2TokenManager {
     };
     if (appCredId) issue.appCredId = appCredId;
     if (expiresAt) issue.expiresAt = expiresAt;
-    const { id } = this.tokens.issue(issue);
+    const { id } = await this.tokens.issue(issue);
     try {
       return await this.tokens.validate(id);
     } catch (e) {
@@ -122,6 +126,21 @@ export class Ec2TokenManager {
       if (attempt({ ...creds, host: hostname.replace(/^\[|\]$/g, "").toLowerCase() })) return;
     }
     throw new Unauthorized();
+  }
+
+  /** s3tokens: `token` is the base64 (URL-safe alphabet) of the string the S3 client signed. */
+  private checkS3Signature(secret: string, creds: Record<string, unknown>): void {
+    const token = creds["token"];
+    const given = creds["signature"];
+    if (typeof token !== "string" || typeof given !== "string") throw new Unauthorized();
+    let expected: string;
+    try {
+      expected = s3Signature(secret, urlsafeB64Decode(token));
+    } catch (e) {
+      if (e instanceof SignatureError) throw new Unauthorized();
+      throw e;
+    }
+    if (!same(given, expected)) throw new Unauthorized();
   }
 
   private checkTimestamp(creds: Ec2Credentials): void {

@@ -204,12 +204,7 @@ export class TrustManager {
         roleIds.push(r.id);
         continue;
       }
-      const found = await this.assignments.listRoles({ name: r.name! });
-      if (found.length === 0) throw new NotFound(`Role ${r.name!} is not defined`);
-      if (found.length > 1) {
-        throw new BadRequest(`There are multiple role entities named '${r.name!}'. Please use ID instead of names to resolve the ambiguity.`);
-      }
-      roleIds.push(found[0]!.id);
+      roleIds.push(await this.assignments.uniqueRoleIdByName(r.name!));
     }
 
     // The trustor must hold every delegated role on the project (effectively: groups,

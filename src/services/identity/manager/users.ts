@@ -64,6 +64,11 @@ export interface UserFilter {
   ids?: readonly string[];
   /** ?password_expires_at=[op:]timestamp, already parsed. */
   passwordExpires?: { op: ExpiryOp; at: Date };
+  /**
+   * ?idp_id / ?protocol_id / ?unique_id: Keystone then lists federated (shadow) users only.
+   * This cloud has no identity providers, hence no federated users: such a list is empty.
+   */
+  federated?: boolean;
 }
 
 export type ExpiryOp = "lt" | "lte" | "gt" | "gte" | "eq" | "neq";
@@ -192,6 +197,7 @@ export class UserManager {
   }
 
   async listUsers(f: UserFilter): Promise<UserRecord[]> {
+    if (f.federated) return [];
     let s = this.core.db.selectFrom("user").selectAll();
     if (f.name !== undefined) s = s.where("name", "=", f.name);
     if (f.domainId !== undefined) s = s.where("domain_id", "=", f.domainId);
@@ -260,9 +266,21 @@ export class UserManager {
     }
   }
 
+  /**
+   * `federated` links a user to identity providers (the schema checked its shape). Keystone
+   * looks every idp_id up and answers 400 for an unknown one; no identity provider exists
+   * here, so any non-empty list names an unknown one. An empty list is ignored, as there.
+   */
+  private checkFederated(fed: unknown): void {
+    if (!Array.isArray(fed) || fed.length === 0) return;
+    const first = fed[0] as { idp_id?: unknown };
+    throw new BadRequest(`Could not find Identity Provider: ${String(first.idp_id)}`);
+  }
+
   async createUser(input: UserInput): Promise<UserRecord> {
     this.checkOptions(input.options);
     if (typeof input.password === "string") this.validatePasswordRules(input.password);
+    this.checkFederated(input["federated"]);
     const id = hexId();
     const now = this.core.now();
     // Null options are "unset", and there is nothing to unset yet.
@@ -323,6 +341,7 @@ export class UserManager {
     if (typeof input.password === "string") this.validatePasswordRules(input.password);
     if (input.id !== undefined && input.id !== null && input.id !== id) throw new BadRequest("Cannot change user ID");
     this.checkOptions(input.options);
+    this.checkFederated(input["federated"]);
     const patch: Partial<UserRow> = {};
     if (input.name !== undefined) patch.name = input.name.trim();
     if (input.enabled !== undefined) patch.enabled = input.enabled ? 1 : 0;

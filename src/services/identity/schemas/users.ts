@@ -22,7 +22,17 @@ const userOptions = Type.Object(
   },
   { additionalProperties: false },
 );
-const userProps = { name: userName, domain_id: idString, default_project_id: nullableId, description, enabled, password, options: userOptions };
+/** The user's links to identity providers: [{idp_id, protocols: [{protocol_id, unique_id}, ...]}]. */
+const federated = Type.Array(
+  fields(
+    {
+      idp_id: Type.String(),
+      protocols: Type.Array(fields({ protocol_id: Type.String(), unique_id: Type.String() }, ["protocol_id", "unique_id"]), { minItems: 1 }),
+    },
+    ["idp_id", "protocols"],
+  ),
+);
+const userProps = { name: userName, domain_id: idString, default_project_id: nullableId, description, enabled, password, options: userOptions, federated };
 
 export const userCreate = wrap("user", fields(userProps, ["name"]));
 export const userUpdate = wrap("user", fields(userProps, [], { minProperties: 1 }));

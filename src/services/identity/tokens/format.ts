@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { isUniqueViolation } from "../../../db/database.js";
+import { bumpRevision } from "../core.js";
 import type { IdentityDB } from "../store/tables.js";
 
 /**
@@ -65,8 +66,20 @@ export class TokenCodec {
 
   constructor(private readonly db: IdentityDB) {}
 
+  private loadedAt = 0;
+
+  /**
+   * Re-read the keys when the last read is over a second old, so a rotation made by another
+   * process (`stackbox token-rotate`) takes effect here: retired keys stop validating and the
+   * new primary signs. Called on every token that is not in the validation cache.
+   */
+  async refresh(): Promise<void> {
+    if (Date.now() - this.loadedAt > 1000) await this.load();
+  }
+
   /** Load keys, creating the first one on a fresh database. */
   async load(): Promise<void> {
+    this.loadedAt = Date.now();
     let rows = await this.db.selectFrom("token_key").selectAll().orderBy("id").execute();
     if (rows.length === 0) {
       // Two processes starting on one empty database may both try; the loser reads the winner's key.
@@ -92,6 +105,8 @@ export class TokenCodec {
         .values({ id: next, key: randomBytes(32).toString("base64"), created_at: new Date().toISOString() })
         .execute();
       await trx.deleteFrom("token_key").where("id", "<=", next - KEEP_KEYS).execute();
+      // Every process drops its cached validations: some may rest on a retired key.
+      await bumpRevision(trx);
       return next;
     });
     return id;

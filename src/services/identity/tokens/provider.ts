@@ -66,7 +66,9 @@ export class TokenProvider implements TokenAuthenticator {
     this.hooks.push(h);
   }
 
-  issue(p: Omit<TokenPayload, "issuedAt" | "expiresAt" | "auditIds"> & Partial<TokenPayload>): { id: string; payload: TokenPayload } {
+  /** Sign a new token with the current primary key (re-read if another process rotated). */
+  async issue(p: Omit<TokenPayload, "issuedAt" | "expiresAt" | "auditIds"> & Partial<TokenPayload>): Promise<{ id: string; payload: TokenPayload }> {
+    await this.codec.refresh();
     const now = this.core.now();
     const ttl = this.core.config.identity.tokenExpiration * 1000;
     const payload: TokenPayload = {
@@ -99,6 +101,7 @@ export class TokenProvider implements TokenAuthenticator {
       if (opts.allowExpired && this.withinExpiredWindow(hit.data.payload, now)) return hit.data;
       throw notFound();
     }
+    await this.codec.refresh();
     const payload = await this.codec.decode(tokenId);
     if (!payload) throw notFound();
     if (payload.expiresAt <= now && !(opts.allowExpired && this.withinExpiredWindow(payload, now))) throw notFound();
