@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Response, TestCloud } from "../support/cloud.js";
-import { passwordToken, persona, startTestCloud, unique, adminDomainToken } from "../support/cloud.js";
+import { adminDomainToken, persona, startTestCloud, unique } from "../support/cloud.js";
 
 let tc: TestCloud;
 let admin: string;

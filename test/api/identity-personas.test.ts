@@ -241,7 +241,6 @@ interface Built {
 const KNOWN_TARGET = /^(target\.(project|user|domain|role|group|token)\.|target\.domain_id$|(project_id|user_id|domain_id|role_id|group_id|tag)$)/;
 
 async function buildRequest(w: World, route: Route, cell: Cell): Promise<Built> {
-  const me = w.personas[cell.who];
   const owner = w.personas[cell.owner];
   const segs = segsOf(route.path);
   const viewArgs: Record<string, string> = {};

@@ -163,29 +163,32 @@ export class ResourceManager {
 
   async createDomain(input: ProjectInput): Promise<ProjectRecord> {
     const id = input.explicit_domain_id ?? hexId();
+    await this.insert(input, { id, domain_id: ROOT_DOMAIN, parent_id: null, is_domain: 1 });
+    return this.getDomain(id);
+  }
+
+  /** Insert a project or domain row with its tags; a taken name is Keystone's 409. */
+  private async insert(
+    input: ProjectInput,
+    where: Pick<ProjectRow, "id" | "domain_id" | "parent_id" | "is_domain">,
+  ): Promise<void> {
     const row: ProjectRow = {
-      id,
+      ...where,
       name: input.name!.trim(),
-      domain_id: ROOT_DOMAIN,
-      parent_id: null,
       description: input.description ?? "",
       enabled: input.enabled === false ? 0 : 1,
-      is_domain: 1,
       extra: JSON.stringify(extrasOf(input)),
       options: JSON.stringify(mergeOptions({}, input.options)),
     };
     try {
       await this.core.write(async (trx) => {
         await store.insertProject(trx, row);
-        await this.setTags(trx, id, input.tags ?? []);
+        await this.setTags(trx, row.id, input.tags ?? []);
       });
     } catch (e) {
-      if (isUniqueViolation(e)) {
-        throw nameConflict(true, row.name, row.id);
-      }
+      if (isUniqueViolation(e)) throw nameConflict(row.is_domain === 1, row.name, row.id);
       throw e;
     }
-    return this.getDomain(id);
   }
 
   async updateDomain(id: string, input: ProjectInput): Promise<ProjectRecord> {
@@ -311,28 +314,7 @@ export class ResourceManager {
     const disabled = branch.find((b) => b.enabled !== 1);
     if (disabled) throw new BadRequest(`cannot create a project in a branch containing a disabled project: ${disabled.id}`);
     const id = hexId();
-    const row: ProjectRow = {
-      id,
-      name: input.name!.trim(),
-      domain_id: domainId,
-      parent_id: parent ? parent.id : domainId,
-      description: input.description ?? "",
-      enabled: input.enabled === false ? 0 : 1,
-      is_domain: 0,
-      extra: JSON.stringify(extrasOf(input)),
-      options: JSON.stringify(mergeOptions({}, input.options)),
-    };
-    try {
-      await this.core.write(async (trx) => {
-        await store.insertProject(trx, row);
-        await this.setTags(trx, id, input.tags ?? []);
-      });
-    } catch (e) {
-      if (isUniqueViolation(e)) {
-        throw nameConflict(false, row.name, row.id);
-      }
-      throw e;
-    }
+    await this.insert(input, { id, domain_id: domainId, parent_id: parent ? parent.id : domainId, is_domain: 0 });
     return this.getProject(id);
   }
 

@@ -1,4 +1,3 @@
-import { Type } from "@sinclair/typebox";
 import { description, fields, wrap } from "./common.js";
 
 /**
