@@ -80,6 +80,12 @@ export async function buildKernel(opts: KernelOptions): Promise<FastifyInstance>
     );
   });
 
+  // Outside every service prefix: a plain JSON 404 that still carries the request id.
+  app.setNotFoundHandler((req, reply) => {
+    reply.header("x-openstack-request-id", req.id);
+    return reply.code(404).send({ error: { code: 404, title: "Not Found", message: "The resource could not be found." } });
+  });
+
   app.get("/", async (_req, reply) => {
     const base = opts.baseUrl();
     reply.header("x-openstack-request-id", _req.id);
