@@ -1,5 +1,6 @@
 import { MalformedBody, reasonPhrase } from "../../common/errors.js";
 import type { FaultRenderer } from "../../http/service.js";
+import { OAuth2Error } from "./api/oauth2.js";
 import { AuthPluginError, AuthReceiptRequired } from "./manager/auth.js";
 
 const MALFORMED =
@@ -9,6 +10,8 @@ const MALFORMED =
 export const identityFaults: FaultRenderer = (err) => {
   // An MFA step is answered with the receipt document (and its header), not an error body.
   if (err instanceof AuthReceiptRequired) return { body: err.document };
+  // OAuth 2.0 errors use RFC 6749's body, as Keystone's OS-OAUTH2 answers them.
+  if (err instanceof OAuth2Error) return { body: { error: err.code, error_description: err.message } };
   if (err instanceof MalformedBody) {
     return { body: { error: { code: 400, title: "Bad Request", message: MALFORMED } } };
   }

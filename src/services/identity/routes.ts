@@ -2,6 +2,7 @@ import type { Route } from "../../http/context.js";
 import { accessRuleRoutes } from "./api/access-rules.js";
 import { applicationCredentialRoutes } from "./api/application-credentials.js";
 import { authRoutes } from "./api/auth.js";
+import { oauth2Routes } from "./api/oauth2.js";
 import { credentialRoutes } from "./api/credentials.js";
 import type { Identity } from "./api/deps.js";
 import { domainConfigRoutes } from "./api/domain-config.js";
@@ -33,6 +34,7 @@ export function identityRoutes(id: Identity): Route[] {
   return [
     ...versionRoutes(),
     ...authRoutes(id),
+    ...oauth2Routes(id),
     ...domainRoutes(id),
     ...domainConfigRoutes(id),
     ...revokeEventRoutes(id),
