@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Migration } from "kysely";
@@ -49,8 +49,14 @@ export interface StartOptions {
 export function databaseUrl(config: Config): string {
   if (config.database) return config.database;
   if (config.memory) return ":memory:";
-  mkdirSync(config.dataDir, { recursive: true });
-  return join(config.dataDir, "stackbox.db");
+  // The state holds the token and credential keys: owner-only, as Keystone keeps its key files.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(config.dataDir, 0o700);
+  const file = join(config.dataDir, "stackbox.db");
+  if (!existsSync(file)) closeSync(openSync(file, "a", 0o600));
+  // SQLite gives its -wal and -shm files the database file's permissions.
+  chmodSync(file, 0o600);
+  return file;
 }
 
 export async function openState(config: Config, schema?: string): Promise<Database> {
@@ -123,7 +129,7 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
 
 /** clouds.yaml and openrc for the admin, written next to the state. */
 function writeClientFiles(config: Config, url: string, boot: BootstrapResult): void {
-  mkdirSync(config.dataDir, { recursive: true });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const pw = boot.adminPassword ?? config.adminPassword;
   if (!pw) return; // existing cloud: files from the first start still hold the password
   const auth = `${url}/identity/v3`;

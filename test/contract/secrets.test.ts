@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -53,6 +53,10 @@ test("secrets never appear in the server's logs", async () => {
     assert.equal(ac.status, 201);
     const ec2 = await call("POST", `/users/${u.json.user.id}/credentials/OS-EC2`, { tenant_id: p.json.project.id });
     await call("POST", `/users/${u.json.user.id}/password`, { user: { original_password: userPw, password: "N3w-Pa55word-Secret" } });
+
+    // The state holds the token and credential keys: owner-only on disk.
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    for (const f of readdirSync(dir)) assert.equal(statSync(join(dir, f)).mode & 0o077, 0, `${f} is readable by others`);
 
     const lines = s.output().split("\n").filter((l) => l.startsWith("{"));
     assert.ok(lines.length > 5, "trace level produced log lines");
