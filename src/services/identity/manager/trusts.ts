@@ -207,18 +207,23 @@ export class TrustManager {
       roleIds.push(await this.assignments.uniqueRoleIdByName(r.name!));
     }
 
+    let expiresAt = input.expires_at !== undefined && input.expires_at !== null ? parseExpiry(input.expires_at, this.core.now()) : null;
+    const parent = caller.parentTrustId ? await this.get(caller.parentTrustId) : undefined;
+
     // The trustor must hold every delegated role on the project (effectively: groups,
     // inheritance and implied roles count). Without a project the trustor holds nothing.
+    // A redelegation is checked against the original trustor on the original project, as
+    // Keystone walks redelegated_trust_id back to the first trust.
     let held = new Set<string>();
     if (input.project_id) {
       const p = await db.selectFrom("project").select("id").where("id", "=", input.project_id).executeTakeFirst();
       if (!p) throw new NotFound(`Could not find project: ${input.project_id}.`);
-      held = new Set((await this.assignments.effectiveProjectRoles(input.trustor_user_id, input.project_id)).map((r) => r.id));
+      const root = parent ? (await this.pedigree(parent, db)).at(-1)!.row : undefined;
+      const who = root ? root.trustor_user_id : input.trustor_user_id;
+      const where = root?.project_id ?? input.project_id;
+      held = new Set((await this.assignments.effectiveProjectRoles(who, where)).map((r) => r.id));
     }
     for (const id of roleIds) if (!held.has(id)) throw new NotFound(`Could not find role: ${id}.`);
-
-    let expiresAt = input.expires_at !== undefined && input.expires_at !== null ? parseExpiry(input.expires_at, this.core.now()) : null;
-    const parent = caller.parentTrustId ? await this.get(caller.parentTrustId) : undefined;
 
     // trust/core.py create_trust: redelegation depth and remaining uses.
     const requested = input.redelegation_count ?? null;
