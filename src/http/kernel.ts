@@ -3,7 +3,7 @@ import FindMyWay from "find-my-way";
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { PolicyEngine } from "../auth/policy.js";
-import { BadRequest, CloudError, MalformedBody, InternalError, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType } from "../common/errors.js";
+import { BadRequest, CloudError, MalformedBody, reasonPhrase, InternalError, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType } from "../common/errors.js";
 import { uuid } from "../common/ids.js";
 import { RequestContext } from "./context.js";
 import type { Route, TokenAuthenticator } from "./context.js";
@@ -11,6 +11,8 @@ import { negotiate, versionHeaders } from "./microversion.js";
 import { compileSchema, validateOrThrow } from "./validation.js";
 import type { Validator } from "./validation.js";
 import type { ServiceDefinition } from "./service.js";
+
+const NUL_MESSAGE = "Invalid input: the NUL character is not allowed.";
 
 export interface KernelOptions {
   services: readonly ServiceDefinition[];
@@ -48,6 +50,20 @@ export async function buildKernel(opts: KernelOptions): Promise<FastifyInstance>
     // Our own access log (onResponse below) replaces fastify's, which would log headers.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => `req-${uuid()}`,
+    // A URL the router cannot decode (%zz): our error shape, not fastify's.
+    frameworkErrors: (err, req, reply) => {
+      reply.header("x-openstack-request-id", req.id);
+      void (reply as FastifyReply).code(400).type("application/json").send({ error: { code: 400, title: "Bad Request", message: err.message } });
+    },
+    // Requests Node's HTTP parser rejects (unknown methods, oversized headers): answered in
+    // the same shape on the raw socket.
+    clientErrorHandler: (err, socket) => {
+      const status = (err as { code?: string }).code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+      const body = JSON.stringify({ error: { code: status, title: status === 431 ? "Request Header Fields Too Large" : "Bad Request", message: status === 431 ? "Request headers are too large." : "Malformed HTTP request." } });
+      if (socket.writable) {
+        socket.end(`HTTP/1.1 ${status} ${status === 431 ? "Request Header Fields Too Large" : "Bad Request"}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      }
+    },
     routerOptions: { maxParamLength: 1000, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     return503OnClosing: true,
   });
@@ -58,6 +74,7 @@ export async function buildKernel(opts: KernelOptions): Promise<FastifyInstance>
   const parseJson = (_req: FastifyRequest, body: string | Buffer, done: (err: Error | null, v?: unknown) => void): void => {
     const text = typeof body === "string" ? body : body.toString("utf8");
     if (text.trim() === "") return done(null, undefined);
+    if (text.includes("\\u0000") || text.includes("\0")) return done(new BadRequest(NUL_MESSAGE));
     try {
       done(null, JSON.parse(text));
     } catch {
@@ -78,6 +95,18 @@ export async function buildKernel(opts: KernelOptions): Promise<FastifyInstance>
       { reqId: req.id, method: req.method, path: req.url.split("?")[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       "request",
     );
+  });
+
+  // Errors fastify raises before any service scope (bad URL encoding, unknown methods, …):
+  // the same JSON error shape, never fastify's own.
+  app.setErrorHandler((err, req, reply) => {
+    const ce = toCloudError(err) ?? new InternalError();
+    if (ce.status >= 500) req.log.error({ err, reqId: req.id }, "unexpected error");
+    reply.header("x-openstack-request-id", req.id);
+    return reply
+      .code(ce.status)
+      .type("application/json")
+      .send({ error: { code: ce.status, title: reasonPhrase(ce.status), message: ce.message } });
   });
 
   // Outside every service prefix: a plain JSON 404 that still carries the request id.
@@ -154,6 +183,8 @@ function registerRoute(
     url: route.path,
     exposeHeadRoute: route.method === "GET",
     handler: async (req, reply) => {
+      // NUL cannot be stored (PostgreSQL rejects it in text) and is never a valid id or name.
+      if (/%00/i.test(req.url) || req.url.includes("\0")) throw new BadRequest(NUL_MESSAGE);
       // fastify never reads a GET/HEAD body; the real services (Keystone's json_body check and
       // sizelimit middleware) still reject a malformed or oversized one, before anything else.
       if (req.method === "GET" || req.method === "HEAD") await checkBodylessBody(req, opts.bodyLimit);

@@ -69,3 +69,38 @@ test("16 concurrent grants and tag additions are all recorded", async () => {
   const tl = await tc.request("GET", `${V3}/projects/${pid}/tags`, { token: admin });
   assert.equal(tl.body.tags.length, N);
 });
+
+test("grants racing a role delete leave no orphan assignment; listing with names still works", async () => {
+  const p = await tc.request("POST", `${V3}/projects`, { token: admin, body: { project: { name: unique("op"), domain_id: "default" } } });
+  const u = await tc.request("POST", `${V3}/users`, { token: admin, body: { user: { name: unique("ou"), domain_id: "default" } } });
+  const r = await tc.request("POST", `${V3}/roles`, { token: admin, body: { role: { name: unique("or") } } });
+  const [pid, uid, rid] = [p.body.project.id, u.body.user.id, r.body.role.id];
+  const reqs = Array.from({ length: 30 }, (_, i) =>
+    i === 15
+      ? tc.request("DELETE", `${V3}/roles/${rid}`, { token: admin })
+      : tc.request("PUT", `${V3}/projects/${pid}/users/${uid}/roles/${rid}`, { token: admin }),
+  );
+  for (const res of await Promise.all(reqs)) assert.ok([204, 404].includes(res.status), `${res.status} ${res.text}`);
+  const ra = await tc.request("GET", `${V3}/role_assignments?scope.project.id=${pid}&include_names=true`, { token: admin });
+  assert.equal(ra.status, 200, ra.text);
+  assert.equal(ra.body.role_assignments.length, 0, "no assignment may point at the deleted role");
+});
+
+test("concurrent deletes of one project: one 204, the rest 404", async () => {
+  const p = await tc.request("POST", `${V3}/projects`, { token: admin, body: { project: { name: unique("dp"), domain_id: "default" } } });
+  const res = await Promise.all(Array.from({ length: 10 }, () => tc.request("DELETE", `${V3}/projects/${p.body.project.id}`, { token: admin })));
+  assert.equal(res.filter((r) => r.status === 204).length, 1);
+  assert.equal(res.filter((r) => r.status === 404).length, 9);
+});
+
+test("a NUL character anywhere is a 400, never a 500", async () => {
+  const auth = await tc.request("POST", `${V3}/auth/tokens`, {
+    body: { auth: { identity: { methods: ["password"], password: { user: { name: "ad\u0000min", domain: { id: "default" }, password: "x" } } } } },
+  });
+  assert.equal(auth.status, 400);
+  assert.equal(auth.body.error.code, 400);
+  assert.equal((await tc.request("GET", `${V3}/projects?name=a%00b`, { token: admin })).status, 400);
+  assert.equal((await tc.request("GET", `${V3}/projects/a%00b`, { token: admin })).status, 400);
+  const create = await tc.request("POST", `${V3}/projects`, { token: admin, body: { project: { name: "x\u0000y", domain_id: "default" } } });
+  assert.equal(create.status, 400);
+});

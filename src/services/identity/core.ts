@@ -1,4 +1,6 @@
 import type { Clock } from "../../common/clock.js";
+import { NotFound } from "../../common/errors.js";
+import { isForeignKeyViolation } from "../../db/database.js";
 import type { Config } from "../../config/config.js";
 import type { IdentityDB, IdentityTables, IdentityTrx, Q } from "./store/tables.js";
 
@@ -27,15 +29,27 @@ export class IdentityCore {
 
   /** Run fn in a transaction and bump the identity revision inside it. */
   async write<T>(fn: (trx: IdentityTrx) => Promise<T>): Promise<T> {
-    try {
-      return await this.db.transaction().execute(async (trx) => {
-        const out = await fn(trx);
-        await bumpRevision(trx);
-        return out;
-      });
-    } finally {
-      // Also after a failed write: a cache flush too many is harmless, one too few is not.
-      this.localWrites++;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction().execute(async (trx) => {
+          const out = await fn(trx);
+          await bumpRevision(trx);
+          return out;
+        });
+      } catch (e) {
+        // PostgreSQL may pick this transaction as a deadlock victim: it was rolled back
+        // whole, so running it again is safe.
+        if (isRetryable(e) && attempt < 4) continue;
+        // An insert or update pointing at a row a concurrent request just deleted (PostgreSQL
+        // names the side; a delete of a row still referenced is left to the caller).
+        if (isForeignKeyViolation(e) && /insert or update on table/.test(String((e as Error).message))) {
+          throw new NotFound("Could not find a resource this request refers to; it was deleted.");
+        }
+        throw e;
+      } finally {
+        // Also after a failed write: a cache flush too many is harmless, one too few is not.
+        this.localWrites++;
+      }
     }
   }
 
@@ -75,6 +89,11 @@ export class IdentityCore {
   async cascade(trx: IdentityTrx, kind: CascadeKind, id: string): Promise<void> {
     for (const hook of this.cascades.get(kind) ?? []) await hook(trx, id);
   }
+}
+
+function isRetryable(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === "40P01" || code === "40001";
 }
 
 export async function bumpRevision(q: Q): Promise<void> {

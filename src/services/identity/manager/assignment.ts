@@ -149,6 +149,9 @@ export class AssignmentManager {
     const role = await this.getRole(id);
     this.assertMutable(role);
     await this.core.write(async (trx) => {
+      // Lock first: a concurrent grant of this role either lands before (and is removed
+      // below) or waits and then finds no role.
+      if (!(await this.core.lockedRow(trx, "role", id))) throw new NotFound(`Could not find role: ${id}.`);
       await this.core.cascade(trx, "role", id);
       await trx.deleteFrom("assignment").where("role_id", "=", id).execute();
       await trx.deleteFrom("role").where("id", "=", id).execute();
@@ -277,7 +280,17 @@ export class AssignmentManager {
       inherited: inherited ? 1 : 0,
     };
     try {
-      await this.core.write((trx) => trx.insertInto("assignment").values(row).execute());
+      await this.core.write(async (trx) => {
+        // Assignments have no foreign keys (actor and target are polymorphic): lock what the
+        // grant points at, so a concurrent delete either runs first (404 here) or waits and
+        // then removes this grant with everything else.
+        if (!(await this.core.lockedRow(trx, "role", roleId))) throw new NotFound(`Could not find role: ${roleId}.`);
+        if (!(await this.core.lockedRow(trx, actor.kind, actor.id))) throw new NotFound(`Could not find ${actor.kind}: ${actor.id}.`);
+        if (target.kind !== "system" && !(await this.core.lockedRow(trx, "project", target.id))) {
+          throw new NotFound(`Could not find ${target.kind}: ${target.id}.`);
+        }
+        await trx.insertInto("assignment").values(row).execute();
+      });
     } catch (e) {
       if (!isUniqueViolation(e)) throw e; // granting twice is a no-op, as in Keystone
     }

@@ -222,6 +222,7 @@ export class ResourceManager {
       throw new Forbidden("Cannot delete a domain that is enabled, please disable it first.");
     }
     await this.core.write(async (trx) => {
+      if (!(await this.core.lockedRow(trx, "project", id))) throw new NotFound(`Could not find domain: ${id}.`);
       // Leaves first, so every project's own cascade runs.
       const projects = await store.listProjects(trx, { domainId: id, isDomain: false });
       const depth = new Map<string, number>();
@@ -374,6 +375,8 @@ export class ResourceManager {
       );
     }
     await this.core.write(async (trx) => {
+      // Concurrent deletes of one project: the first wins, the others find nothing (404).
+      if (!(await this.core.lockedRow(trx, "project", id))) throw new NotFound(`Could not find project: ${id}.`);
       for (const p of [...sub].reverse()) {
         await this.core.cascade(trx, "project", p.id);
         await store.deleteProjectRow(trx, p.id);

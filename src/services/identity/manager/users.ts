@@ -556,6 +556,7 @@ export class UserManager {
   async deleteUser(id: string): Promise<void> {
     await this.getUser(id);
     await this.core.write(async (trx) => {
+      if (!(await this.core.lockedRow(trx, "user", id))) throw new NotFound(`Could not find user: ${id}.`);
       await this.core.cascade(trx, "user", id);
       await trx.deleteFrom("assignment").where("actor_id", "=", id).execute();
       await trx.deleteFrom("user").where("id", "=", id).execute();
@@ -636,6 +637,7 @@ export class UserManager {
   async deleteGroup(id: string): Promise<void> {
     await this.getGroup(id);
     await this.core.write(async (trx) => {
+      if (!(await this.core.lockedRow(trx, "group", id))) throw new NotFound(`Could not find group: ${id}.`);
       const members = await trx.selectFrom("user_group_membership").select("user_id").where("group_id", "=", id).execute();
       await this.core.cascade(trx, "group", id);
       await trx.deleteFrom("assignment").where("actor_id", "=", id).execute();
