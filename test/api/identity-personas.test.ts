@@ -24,6 +24,8 @@ import type { Route } from "../../src/http/context.js";
 import { identityPolicies } from "../../src/services/identity/policies.js";
 import { identityRoutes } from "../../src/services/identity/routes.js";
 import type { Response, TestCloud } from "../support/cloud.js";
+import { sample } from "../support/schema-sample.js";
+import type { Schema } from "../support/schema-sample.js";
 import { passwordToken, persona, startTestCloud, unique } from "../support/cloud.js";
 
 type Who = "admin" | "member" | "reader" | "other" | "sysreader";
@@ -330,40 +332,6 @@ function shapeOk(res: Response, method: string): boolean {
 }
 
 // ---------------------------------------------------------------- schema bodies
-
-type Schema = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-function sample(s: Schema | undefined, key = ""): unknown {
-  if (!s) return "x";
-  if (s["const"] !== undefined) return s["const"];
-  if (Array.isArray(s["enum"])) return s["enum"][0];
-  const alts = (s["anyOf"] ?? s["oneOf"]) as Schema[] | undefined;
-  if (alts) return sample(alts.find((a) => a["type"] !== "null") ?? alts[0], key);
-  switch (s["type"]) {
-    case "object": {
-      const o: Record<string, unknown> = {};
-      const props = (s["properties"] ?? {}) as Record<string, Schema>;
-      for (const k of (s["required"] ?? []) as string[]) o[k] = sample(props[k], k);
-      const min = (s["minProperties"] as number | undefined) ?? 0;
-      for (const k of Object.keys(props)) {
-        if (Object.keys(o).length >= min) break;
-        if (!(k in o)) o[k] = sample(props[k], k);
-      }
-      return o;
-    }
-    case "string":
-      if (/url/i.test(key) || String(s["pattern"] ?? "").includes(":")) return "http://example.com/x";
-      return unique("v");
-    case "boolean":
-      return true;
-    case "integer":
-    case "number":
-      return (s["minimum"] as number | undefined) ?? 1;
-    case "array":
-      return ((s["minItems"] as number | undefined) ?? 0) > 0 ? [sample(s["items"] as Schema, key)] : [];
-    default:
-      return "x";
-  }
-}
 
 /** The entity key of a wrapped body schema ({"project": {...}} → "project"). */
 function entityKey(s: Schema | undefined): string | undefined {
