@@ -35,7 +35,10 @@ export async function bootstrap(
     try {
       return await bootstrapOnce(id, opts);
     } catch (e) {
-      if (!(e instanceof Conflict || isUniqueViolation(e)) || attempt >= 5) throw e;
+      if (!(e instanceof Conflict || isUniqueViolation(e)) || attempt >= 30) throw e;
+      // Each pass gets past at least one step the other process made first; a short random
+      // pause keeps the two from colliding step after step.
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
     }
   }
 }
