@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Response, TestCloud } from "../support/cloud.js";
-import { adminDomainToken, persona, startTestCloud, unique } from "../support/cloud.js";
+import { adminDomainToken, persona, startTestCloud, unique, assertIdentityError as assertError } from "../support/cloud.js";
 
 let tc: TestCloud;
 let admin: string;
@@ -22,13 +22,6 @@ after(() => tc.close());
 const req = (method: string, path: string, body?: unknown, token?: string, headers?: Record<string, string>): Promise<Response> =>
   tc.request(method, `${V3}${path}`, { token: token ?? admin, ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) });
 
-function assertError(res: Response, status: number, message?: RegExp): void {
-  assert.equal(res.status, status, res.text);
-  assert.equal(res.body.error.code, status);
-  assert.equal(typeof res.body.error.title, "string");
-  assert.equal(typeof res.body.error.message, "string");
-  if (message) assert.match(res.body.error.message, message);
-}
 
 async function createService(extra: Record<string, unknown> = {}): Promise<any> {
   const r = await req("POST", "/services", { service: { type: unique("type"), name: unique("svc"), ...extra } });

@@ -10,18 +10,10 @@ import { after, before, describe, test } from "node:test";
 import { ManualClock } from "../../src/common/clock.js";
 import type { PartialConfig } from "../../src/config/config.js";
 import type { Response, TestCloud } from "../support/cloud.js";
-import { passwordToken, persona, startTestCloud, unique, adminDomainToken } from "../support/cloud.js";
+import { passwordToken, persona, startTestCloud, unique, adminDomainToken, assertIdentityError as assertError } from "../support/cloud.js";
 
 const V3 = "/identity/v3";
 
-function assertError(res: Response, status: number, message?: string | RegExp): void {
-  assert.equal(res.status, status, res.text);
-  assert.equal(res.body?.error?.code, status, res.text);
-  assert.equal(typeof res.body.error.title, "string");
-  assert.equal(typeof res.body.error.message, "string");
-  if (typeof message === "string") assert.equal(res.body.error.message, message);
-  else if (message) assert.match(res.body.error.message, message);
-}
 
 async function newDomain(tc: TestCloud, token: string): Promise<string> {
   const r = await tc.request("POST", `${V3}/domains`, { token, body: { domain: { name: unique("dom") } } });

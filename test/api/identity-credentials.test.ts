@@ -4,7 +4,7 @@ import { after, before, test } from "node:test";
 import { ManualClock } from "../../src/common/clock.js";
 import { ec2Signature } from "../../src/services/identity/manager/ec2-signer.js";
 import type { Response, TestCloud } from "../support/cloud.js";
-import { passwordToken, persona, startTestCloud, unique } from "../support/cloud.js";
+import { passwordToken, persona, startTestCloud, unique, assertIdentityError as assertError } from "../support/cloud.js";
 
 let tc: TestCloud;
 let admin: string;
@@ -20,14 +20,6 @@ after(async () => {
 const V3 = "/identity/v3";
 const sha256 = (s: string): string => createHash("sha256").update(s, "utf8").digest("hex");
 
-function assertError(res: Response, status: number, message?: string | RegExp): void {
-  assert.equal(res.status, status, res.text);
-  assert.equal(res.body.error.code, status, res.text);
-  assert.equal(typeof res.body.error.title, "string");
-  assert.equal(typeof res.body.error.message, "string");
-  if (typeof message === "string") assert.equal(res.body.error.message, message);
-  else if (message) assert.match(res.body.error.message, message);
-}
 
 async function call(method: string, path: string, body?: unknown, token = admin, headers?: Record<string, string>): Promise<Response> {
   return tc.request(method, `${V3}${path}`, { token, ...(body === undefined ? {} : { body }), ...(headers ? { headers } : {}) });

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { createHmac, randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import type { Response, TestCloud } from "../support/cloud.js";
-import { passwordToken, persona, startTestCloud, unique } from "../support/cloud.js";
+import { passwordToken, persona, startTestCloud, unique, assertIdentityError } from "../support/cloud.js";
 
 let tc: TestCloud;
 let admin: string;
@@ -28,13 +28,6 @@ const RL = `${V3}/registered_limits`;
 const LIMITS = `${V3}/limits`;
 const OAUTH = `${V3}/OS-OAUTH1`;
 
-function assertIdentityError(res: { status: number; body: any }, status: number, message?: RegExp): void {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.equal(res.body.error.code, status);
-  assert.equal(typeof res.body.error.title, "string");
-  assert.equal(typeof res.body.error.message, "string");
-  if (message) assert.match(res.body.error.message, message);
-}
 
 async function ok<T = any>(method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> }, status: number): Promise<T> {
   const r = await tc.request(method, path, opts);

@@ -3,7 +3,7 @@ import { createHash, createHmac } from "node:crypto";
 import { after, before, test } from "node:test";
 import { s3Signature, urlsafeB64Decode } from "../../src/services/identity/manager/ec2-signer.js";
 import type { Response, TestCloud } from "../support/cloud.js";
-import { persona, startTestCloud, unique } from "../support/cloud.js";
+import { persona, startTestCloud, unique, assertIdentityError as assertError } from "../support/cloud.js";
 
 let tc: TestCloud;
 let admin: string;
@@ -19,14 +19,6 @@ const V3 = "/identity/v3";
 const GENERIC_401 = "The request you have made requires authentication.";
 const sha256 = (s: string): string => createHash("sha256").update(s, "utf8").digest("hex");
 
-function assertError(res: Response, status: number, message?: string | RegExp): void {
-  assert.equal(res.status, status, res.text);
-  assert.equal(res.body.error.code, status, res.text);
-  assert.equal(typeof res.body.error.title, "string");
-  assert.equal(typeof res.body.error.message, "string");
-  if (typeof message === "string") assert.equal(res.body.error.message, message);
-  else if (message) assert.match(res.body.error.message, message);
-}
 
 async function call(method: string, path: string, body?: unknown, token: string | undefined = admin): Promise<Response> {
   return tc.request(method, `${V3}${path}`, { ...(token ? { token } : {}), ...(body === undefined ? {} : { body }) });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { TestCloud } from "../support/cloud.js";
-import { passwordToken, persona, startTestCloud, unique, adminDomainToken } from "../support/cloud.js";
+import { passwordToken, persona, startTestCloud, unique, adminDomainToken, assertIdentityError } from "../support/cloud.js";
 
 let tc: TestCloud;
 before(async () => {
@@ -13,12 +13,6 @@ after(async () => {
 
 const AUTH = "/identity/v3/auth/tokens";
 
-function assertIdentityError(res: { status: number; body: any }, status: number): void {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.equal(res.body.error.code, status);
-  assert.equal(typeof res.body.error.title, "string");
-  assert.equal(typeof res.body.error.message, "string");
-}
 
 test("version discovery: root is 300 with v3, /v3 is 200", async () => {
   const root = await tc.request("GET", "/identity");

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { TestCloud } from "../support/cloud.js";
-import { passwordToken, startTestCloud, unique } from "../support/cloud.js";
+import { passwordToken, startTestCloud, unique, assertIdentityError } from "../support/cloud.js";
 
 let tc: TestCloud;
 let admin: string;
@@ -26,13 +26,6 @@ const AUTH = `${V3}/auth/tokens`;
 const GENERIC_403 = /^You are not authorized to perform the requested action\.$/;
 const GENERIC_401 = /^The request you have made requires authentication\.$/;
 
-function assertIdentityError(res: { status: number; body: any }, status: number, message?: RegExp): void {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.equal(res.body.error.code, status);
-  assert.equal(typeof res.body.error.title, "string");
-  assert.equal(typeof res.body.error.message, "string");
-  if (message) assert.match(res.body.error.message, message);
-}
 
 async function ok<T = any>(method: string, path: string, opts: { token?: string; body?: unknown }, status: number): Promise<T> {
   const r = await tc.request(method, path, opts);

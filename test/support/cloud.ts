@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import pino from "pino";
 import { startCloud } from "../../src/app/app.js";
@@ -162,4 +163,14 @@ export async function adminDomainToken(tc: TestCloud): Promise<string> {
   const g = await tc.request("PUT", `/identity/v3/domains/default/users/${me.body.users[0].id}/roles/${role.body.roles[0].id}`, { token: admin });
   if (g.status !== 204) throw new Error(`domain grant failed: ${g.status} ${g.text}`);
   return passwordToken(tc, { name: "admin", password: tc.adminPassword, domainScope: "default" });
+}
+
+/** A Keystone error answer: the status, and {"error": {"code", "title", "message"}} matching it. */
+export function assertIdentityError(res: { status: number; body: any; text?: string }, status: number, message?: string | RegExp): void { // eslint-disable-line @typescript-eslint/no-explicit-any
+  assert.equal(res.status, status, res.text ?? JSON.stringify(res.body));
+  assert.equal(res.body?.error?.code, status, res.text ?? JSON.stringify(res.body));
+  assert.equal(typeof res.body.error.title, "string");
+  assert.equal(typeof res.body.error.message, "string");
+  if (typeof message === "string") assert.equal(res.body.error.message, message);
+  else if (message) assert.match(res.body.error.message, message);
 }
