@@ -20,6 +20,10 @@ import { bootstrap } from "../services/identity/bootstrap.js";
 import { createIdentity, identityMigrations, identityService } from "../services/identity/index.js";
 import type { IdentityDB } from "../services/identity/store/tables.js";
 import { TokenCodec } from "../services/identity/tokens/format.js";
+import { SimulatedNetworkDriver } from "../drivers/network/simulated/simulated.js";
+import type { Network } from "../services/network/api/deps.js";
+import { bootstrapNetwork } from "../services/network/bootstrap.js";
+import { createNetwork, networkMigrations, networkService } from "../services/network/index.js";
 
 /**
  * The composition root: the only place that picks implementations and wires them.
@@ -28,6 +32,7 @@ import { TokenCodec } from "../services/identity/tokens/format.js";
 export interface Cloud {
   http: FastifyInstance;
   identity: Identity;
+  network: Network;
   database: Database;
   /** Public base URL, e.g. http://127.0.0.1:5000 */
   url: string;
@@ -63,7 +68,7 @@ export async function openState(config: Config, schema?: string): Promise<Databa
   const opts: Parameters<typeof openDatabase>[0] = { url: databaseUrl(config) };
   if (schema) opts.schema = schema;
   const database = await openDatabase(opts);
-  const all: Record<string, Migration> = { ...identityMigrations };
+  const all: Record<string, Migration> = { ...identityMigrations, ...networkMigrations };
   await migrate(database.db, all, database.dialect === "postgres" ? schema : undefined);
   return database;
 }
@@ -73,7 +78,8 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
   const clock = opts.clock ?? systemClock;
   const database = await openState(config, opts.schema);
   const identity = await createIdentity(database, config, clock);
-  const services: ServiceDefinition[] = [identityService(identity)];
+  const network = createNetwork(database, config, clock, new SimulatedNetworkDriver({ hosts: config.network.hosts }));
+  const services: ServiceDefinition[] = [identityService(identity), networkService(network)];
 
   const overrides = config.policyFile ? loadPolicyFile(config.policyFile) : {};
   const policy = new PolicyEngine([], {
@@ -102,6 +108,7 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
     region: config.region,
     services: services.map((s) => ({ type: s.type, name: s.name, url: `${url}${s.prefix}${s.type === "identity" ? "/v3" : ""}` })),
   });
+  await bootstrapNetwork(network, boot.adminProjectId);
   if (!config.memory && !opts.noFiles) writeClientFiles(config, url, boot);
   // Issued directly (no password exists for this user): a token for service-to-service calls.
   const transport = new InProcessTransport(http, async () => {
@@ -116,6 +123,7 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
   return {
     http,
     identity,
+    network,
     database,
     url,
     boot,

@@ -116,6 +116,15 @@ export function parseCheck(check: string): Node {
 }
 
 /** Python's str() of a value, which is what oslo compares against. */
+function fieldCheck(spec: string, target: Target): boolean {
+  const colon = spec.indexOf(":");
+  const eq = spec.lastIndexOf("=");
+  if (colon < 0 || eq < colon) return false;
+  const field = spec.slice(colon + 1, eq);
+  const want = spec.slice(eq + 1);
+  return field in target && pyStr(target[field]) === want;
+}
+
 function pyStr(v: unknown): string {
   if (v === true) return "True";
   if (v === false) return "False";
@@ -233,6 +242,8 @@ export class PolicyEngine {
         return creds.roles.some((r) => r.toLowerCase() === w);
       }
       case "generic": {
+        // Neutron's FieldCheck, `field:networks:shared=True`: a value of the target itself.
+        if (n.kind === "field") return fieldCheck(n.match, target);
         const match = interpolate(n.match, target);
         if (match === undefined) return false;
         const lit = literal(n.kind);

@@ -22,6 +22,26 @@ export interface Config {
   adminPassword: string | undefined;
   region: string;
   identity: IdentityConfig;
+  network: NetworkConfig;
+}
+
+/** Neutron's neutron.conf / ml2_conf.ini knobs that change API behaviour. */
+export interface NetworkConfig {
+  /** base_mac: the first three octets are kept, the rest random. */
+  baseMac: string;
+  /** global_physnet_mtu; tenant (VXLAN) networks get 50 bytes less, as ML2 computes it. */
+  globalPhysnetMtu: number;
+  /** tenant_network_types[0]: "vxlan" (VNIs from vxlanRange) or "local". */
+  tenantNetworkType: string;
+  vxlanRange: [number, number];
+  /** Simulated hosts the backend reports agents for (compute hosts add theirs later). */
+  hosts: string[];
+  /** The external network first start creates (DevStack's "public"); "" for none. */
+  publicNetworkName: string;
+  publicSubnetCidr: string;
+  publicSubnetV6Cidr: string;
+  /** Default quotas per project, as neutron.conf [quotas] (-1 is unlimited). */
+  quotas: Record<string, number>;
 }
 
 export interface IdentityConfig {
@@ -71,16 +91,43 @@ export const defaults: Config = {
     disableUserAccountDaysInactive: 0,
     listLimit: 0,
   },
+  network: {
+    baseMac: "fa:16:3e:00:00:00",
+    globalPhysnetMtu: 1500,
+    tenantNetworkType: "vxlan",
+    vxlanRange: [1, 65535],
+    hosts: ["stackbox"],
+    publicNetworkName: "public",
+    publicSubnetCidr: "172.24.4.0/24",
+    publicSubnetV6Cidr: "2001:db8::/64",
+    quotas: {
+      network: 100,
+      subnet: 100,
+      subnetpool: -1,
+      port: 500,
+      router: 10,
+      floatingip: 50,
+      security_group: 10,
+      security_group_rule: 100,
+      rbac_policy: 10,
+    },
+  },
 };
 
-export type PartialConfig = Partial<Omit<Config, "identity">> & { identity?: Partial<IdentityConfig> };
+export type PartialConfig = Partial<Omit<Config, "identity" | "network">> & {
+  identity?: Partial<IdentityConfig>;
+  network?: Partial<NetworkConfig>;
+};
 
 function merge(base: Config, over: PartialConfig): Config {
-  const out: Config = { ...base, identity: { ...base.identity } };
+  const out: Config = { ...base, identity: { ...base.identity }, network: { ...base.network, quotas: { ...base.network.quotas } } };
   for (const [k, v] of Object.entries(over)) {
     if (v === undefined) continue;
     if (k === "identity") Object.assign(out.identity, v as Partial<IdentityConfig>);
-    else (out as unknown as Record<string, unknown>)[k] = v;
+    else if (k === "network") {
+      const n = v as Partial<NetworkConfig>;
+      Object.assign(out.network, { ...n, quotas: { ...out.network.quotas, ...n.quotas } });
+    } else (out as unknown as Record<string, unknown>)[k] = v;
   }
   return out;
 }

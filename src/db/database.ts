@@ -102,3 +102,9 @@ export const bool = (b: boolean): number => (b ? 1 : 0);
 export const isTrue = (v: unknown): boolean => v === 1 || v === true || v === "1";
 
 export { sql };
+
+/** PostgreSQL rolled the whole transaction back (deadlock victim, serialization failure): safe to run again. */
+export function isRetryable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === "40P01" || code === "40001";
+}

@@ -1,6 +1,6 @@
 import type { Clock } from "../../common/clock.js";
 import { NotFound } from "../../common/errors.js";
-import { isForeignKeyViolation } from "../../db/database.js";
+import { isForeignKeyViolation, isRetryable } from "../../db/database.js";
 import type { Config } from "../../config/config.js";
 import type { IdentityDB, IdentityTables, IdentityTrx, Q } from "./store/tables.js";
 
@@ -89,11 +89,6 @@ export class IdentityCore {
   async cascade(trx: IdentityTrx, kind: CascadeKind, id: string): Promise<void> {
     for (const hook of this.cascades.get(kind) ?? []) await hook(trx, id);
   }
-}
-
-function isRetryable(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return code === "40P01" || code === "40001";
 }
 
 export async function bumpRevision(q: Q): Promise<void> {

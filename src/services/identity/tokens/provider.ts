@@ -254,6 +254,8 @@ export function toAuthContext(t: TokenData): AuthContext {
     user_id: t.user.id,
     user_domain_id: t.user.domain.id,
     project_id: t.project?.id ?? null,
+    // oslo.context's legacy name, which Neutron's owner rules (tenant_id:%(tenant_id)s) read.
+    tenant_id: t.project?.id ?? null,
     project_domain_id: t.project?.domain.id ?? null,
     domain_id: t.domain?.id ?? null,
     domain_name: t.domain?.name ?? null,
