@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # npm run bench — Stackbox identity against Debian's real Keystone, measured in one run on
-# this machine, printed side by side (bench/results/<time>/). Figures go to BENCHMARKS.md.
+# this machine, printed side by side, then Stackbox networking (bench/network-bench.sh) on
+# SQLite and, as the same-run reference, on PostgreSQL (bench/results/<time>/). Figures go
+# to BENCHMARKS.md.
+#   BENCH_NETWORK=0   skip the network benchmark
 #   BENCH_TEMPEST=1   also time a Tempest identity run against both (several minutes each)
 #   BENCH_REFERENCE=0 skip the real Keystone
 set -euo pipefail
@@ -37,6 +40,7 @@ idle_rss=$(awk '/^VmRSS/{print int($2/1024)}' "/proc/$SB_PID/status")
   printf 'stackbox\tstart to first token\t%s\tms\n' "$first_ms"
   printf 'stackbox\tidle RSS\t%s\tMB\n' "$idle_rss"
   bash bench/identity-bench.sh stackbox "$AUTH" "$SB_PID"
+  [ "${BENCH_NETWORK:-1}" = 1 ] && bash bench/network-bench.sh stackbox "http://127.0.0.1:$PORT" "$SB_PID"
 } | tee "$OUT/stackbox.tsv"
 
 if [ "${BENCH_TEMPEST:-0}" = 1 ]; then
@@ -59,6 +63,22 @@ if [ "${BENCH_REFERENCE:-1}" = 1 ]; then
   bash "$REF" stop >/dev/null 2>&1 || true
   echo
   bash "$SHARED/bench/ratio.sh" "$OUT/keystone.tsv" "$OUT/stackbox.tsv" | tee "$OUT/ratio.txt"
+fi
+if [ "${BENCH_NETWORK:-1}" = 1 ]; then
+  # The same network benchmark with the state on PostgreSQL (a throwaway cluster, as the tests use).
+  PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  if [ -n "$PGBIN" ]; then
+    PGD=$(mktemp -d); chown postgres "$PGD" 2>/dev/null || true
+    PGRUN() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+    PGRUN "$PGBIN/initdb" -D "$PGD/data" -A trust -U postgres >/dev/null
+    PGRUN "$PGBIN/pg_ctl" -D "$PGD/data" -o "-p 55433 -k $PGD -c listen_addresses=127.0.0.1 -c fsync=on" -l "$PGD/log" -w start >/dev/null
+    setsid node dist/src/cli/main.js serve --database postgres://postgres@127.0.0.1:55433/postgres --port "$PORT" --admin-password password --log-level warn >"$OUT/stackbox-pg.log" 2>&1 &
+    SB_PID=$!
+    until curl -sf -o /dev/null -X POST "$AUTH/auth/tokens" -H 'content-type: application/json' -d "$BODY"; do sleep 0.05; done
+    bash bench/network-bench.sh stackbox-postgres "http://127.0.0.1:$PORT" "$SB_PID" | tee "$OUT/stackbox-pg.tsv"
+    kill "$SB_PID"; SB_PID=""; sleep 1
+    PGRUN "$PGBIN/pg_ctl" -D "$PGD/data" -m fast stop >/dev/null; rm -rf "$PGD"
+  fi
 fi
 for who in stackbox keystone; do
   [ -f "$OUT/tempest-$who/summary.txt" ] && echo "tempest $who: $(head -1 "$OUT/tempest-$who/summary.txt")"

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# scripts/tempest.sh — run Debian's Tempest identity tests against a fresh Stackbox and fail
-# when fewer pass than the floor kept in .ci/tempest-floor (one "NAME COUNT" per line).
-#   scripts/tempest.sh [default|scope|strict]
-#     default: Stackbox's default policy settings (as Keystone 22: no scope enforcement)
-#     scope:   --enforce-scope (tempest told [enforce_scope] keystone=true, admin system-scoped)
-#     strict:  --enforce-scope --enforce-new-defaults (deprecated defaults no longer ORed in)
+# scripts/tempest.sh — run Debian's Tempest tests against a fresh Stackbox and fail when fewer
+# pass than the floor kept in .ci/tempest-floor (one "NAME COUNT" per line), or when any fails.
+#   scripts/tempest.sh [default|scope|strict|network]
+#     default: identity tests, Stackbox's default policy settings (as Keystone 22: no scope enforcement)
+#     scope:   identity tests, --enforce-scope (tempest told [enforce_scope] keystone=true, admin system-scoped)
+#     strict:  identity tests, --enforce-scope --enforce-new-defaults (deprecated defaults no longer ORed in)
+#     network: tempest.api.network (extensions, public network discovered from the cloud)
 # Stackbox runs with the security-compliance settings tempest is told about (lockout 2/5 s,
 # 2 unique passwords), so those tests run too.
 set -uo pipefail
@@ -23,11 +24,13 @@ OUT=${TEMPEST_OUTPUT:-$ROOT/tempest-results-$MODE}
 rm -rf "$OUT"
 FLAGS=()
 SCOPE=false
+SERVICE=identity
 case "$MODE" in
   default) ;;
+  network) SERVICE=network ;;
   scope) FLAGS+=(--enforce-scope); SCOPE=true ;;
   strict) FLAGS+=(--enforce-scope --enforce-new-defaults); SCOPE=true ;;
-  *) echo "tempest.sh: mode must be default, scope or strict" >&2; exit 2 ;;
+  *) echo "tempest.sh: mode must be default, scope, strict or network" >&2; exit 2 ;;
 esac
 STACKBOX_BCRYPT_ROUNDS=4 STACKBOX_LOCKOUT_FAILURE_ATTEMPTS=2 STACKBOX_LOCKOUT_DURATION=5 \
 STACKBOX_UNIQUE_LAST_PASSWORD_COUNT=2 \
@@ -41,15 +44,17 @@ for _ in $(seq 1 100); do curl -sf -o /dev/null "$AUTH" && break; sleep 0.1; don
 t0=$(date +%s)
 SECURITY_COMPLIANCE=true LOCKOUT_ATTEMPTS=2 LOCKOUT_DURATION=5 UNIQUE_LAST_PASSWORD_COUNT=2 \
 ENFORCE_SCOPE=$SCOPE CONCURRENCY=${TEMPEST_CONCURRENCY:-2} \
-  bash "$RUN" --auth-url "$AUTH" --services identity --output "$OUT" >"$DATA/tempest.out" 2>&1
+  bash "$RUN" --auth-url "$AUTH" --services "$SERVICE" --output "$OUT" >"$DATA/tempest.out" 2>&1
 rc=$?
-echo "tempest identity ($MODE): $(( $(date +%s) - t0 )) s, run.sh exit $rc"
+echo "tempest $SERVICE ($MODE): $(( $(date +%s) - t0 )) s, run.sh exit $rc"
 cat "$OUT/summary.txt" 2>/dev/null || tail -20 "$DATA/tempest.out"
 if grep -q . "$OUT/failing-tests.txt" 2>/dev/null; then echo "failing:"; sed 's/^/  /' "$OUT/failing-tests.txt"; fi
 [ $rc -eq 0 ] || { echo "tempest.sh: the harness failed (exit $rc)"; tail -20 "$DATA/tempest.out"; tail -20 "$DATA/server.log"; exit 1; }
-passed=$(sed -n 's/^identity: passed=\([0-9]*\).*/\1/p' "$OUT/summary.txt" 2>/dev/null | head -1)
+passed=$(sed -n "s/^$SERVICE: passed=\([0-9]*\).*/\1/p" "$OUT/summary.txt" 2>/dev/null | head -1)
 passed=${passed:-0}
+failed=$(sed -n "s/^$SERVICE: .*failed=\([0-9]*\).*/\1/p" "$OUT/summary.txt" 2>/dev/null | head -1)
 floor=$(awk -v m="$MODE" '$1==m{print $2}' .ci/tempest-floor 2>/dev/null)
 floor=${floor:-0}
-echo "tempest identity ($MODE): $passed passed; floor $floor"
+echo "tempest $SERVICE ($MODE): $passed passed, ${failed:-?} failed; floor $floor"
 [ "$passed" -ge "$floor" ] || { echo "tempest.sh: passed count $passed is below the floor $floor"; exit 1; }
+if [ "$SERVICE" = network ] && [ "${failed:-1}" != 0 ]; then echo "tempest.sh: network tests must not fail"; exit 1; fi

@@ -118,6 +118,11 @@ export class RequestContext {
     );
   }
 
+  /** Whether a rule is registered (Neutron skips attribute rules that do not exist). */
+  hasRule(rule: string): boolean {
+    return this.policy.has(rule);
+  }
+
   /**
    * Keystone's enforce_call puts the URL's path parameters (flask view_args) at the top of the
    * policy dict beside `target`, which is what `user_id:%(user_id)s` (rule:owner) reads.

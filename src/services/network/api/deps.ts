@@ -99,4 +99,6 @@ export interface RoutersApi {
 export interface FloatingIpsApi {
   /** A port is going away: its floating IPs are disassociated (Neutron's disassociate_floatingips). */
   onPortDeleted(trx: NetworkTrx, portId: string): Promise<void>;
+  /** An external network is being deleted: its floating IPs (and their ports) go with it. */
+  onNetworkDeleted(trx: NetworkTrx, networkId: string): Promise<void>;
 }

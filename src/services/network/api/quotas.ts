@@ -50,9 +50,10 @@ export function quotaRoutes(n: Network): Route[] {
         return { body: { quota: { ...out, project_id: project(ctx), tenant_id: project(ctx) } } };
       },
     },
-    {
+    ...["/v2.0/quotas/:project_id/details", "/v2.0/quotas/:project_id/details.json"].map((path): Route => ({
       method: "GET",
-      path: "/v2.0/quotas/:project_id/details",
+      // Tempest's quotas client asks for details.json (Neutron still honours the format suffix).
+      path,
       operation: "showQuotaDetails",
       policy: "get_quota",
       handler: async (ctx) => {
@@ -65,7 +66,7 @@ export function quotaRoutes(n: Network): Route[] {
         }
         return { body: { quota: out } };
       },
-    },
+    })),
     {
       method: "PUT",
       path: "/v2.0/quotas/:project_id",

@@ -127,7 +127,7 @@ export function pyRepr(v: unknown): string {
   return JSON.stringify(v);
 }
 
-function allAttrs(def: ResourceDef): Record<string, Attr> {
+export function allAttrs(def: ResourceDef): Record<string, Attr> {
   return def.standard === false ? def.attrs : { ...STANDARD_ATTRS, ...def.attrs };
 }
 
@@ -143,7 +143,11 @@ function visibleDoc(ctx: RequestContext, def: ResourceDef, attrs: Record<string,
   for (const [k, v] of Object.entries(doc)) {
     const a = attrs[k];
     if (a?.visible === false) continue;
-    if (a?.policy && !ctx.allowed(`get_${def.singular}:${k}`, target)) continue;
+    // Neutron checks get_x:attr with might_not_exist: an attribute without a rule stays visible.
+    if (a?.policy) {
+      const rule = `get_${def.singular}:${k}`;
+      if (ctx.hasRule(rule) && !ctx.allowed(rule, target)) continue;
+    }
     out[k] = v;
   }
   return out;
@@ -351,8 +355,15 @@ export function cap(s: string): string {
     .join("");
 }
 
+/**
+ * Every resource definition served, by collection name: generated tests (bad input,
+ * personas) and the coverage table walk it, so new resources are covered without edits.
+ */
+export const RESOURCES = new Map<string, ResourceDef>();
+
 /** The five routes of a Neutron resource (those the ops implement). */
 export function resourceRoutes(def: ResourceDef, ops: ResourceOps): Route[] {
+  RESOURCES.set(def.path, def);
   const attrs = allAttrs(def);
   const S = cap(def.singular);
   const P = cap(def.plural);

@@ -312,6 +312,8 @@ export class NetworkManager {
       const doc = await this.load(trx, id, true);
       if (!doc) throw notFound("network", id);
       assertRevision(doc, ifRevision);
+      // Floating IPs on an external network go with it (Neutron's L3 plugin deletes them).
+      if (doc["router:external"]) await this.n.floatingips.onNetworkDeleted(trx, id);
       const busy = await trx.selectFrom("net_port").select("id").where("network_id", "=", id).where("device_owner", "!=", "network:dhcp").executeTakeFirst();
       if (busy) {
         throw conflict("NetworkInUse", `Unable to complete operation on network ${id}. There are one or more ports still in use on the network.`);
