@@ -42,6 +42,8 @@ export function notFound(kind: string, id: string): NeutronError {
   if (kind === "security_group") return new NeutronError(404, type, `Security group ${id} does not exist`);
   if (kind === "security_group_rule") return new NeutronError(404, type, `Security group rule ${id} does not exist`);
   if (kind === "rbac_policy") return new NeutronError(404, type, `RBAC policy of type network with ID ${id} not found`);
+  if (kind === "metering_label") return new NeutronError(404, "MeteringLabelNotFound", `Metering label '${id}' does not exist.`);
+  if (kind === "metering_label_rule") return new NeutronError(404, "MeteringLabelRuleNotFound", `Metering label rule '${id}' does not exist.`);
   if (kind === "agent") return new NeutronError(404, type, `Agent ${id} could not be found.`);
   return new NeutronError(404, type, `${label} ${id} could not be found.`);
 }

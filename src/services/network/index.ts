@@ -6,6 +6,7 @@ import type { ServiceDefinition } from "../../http/service.js";
 import type { Network } from "./api/deps.js";
 import { NetworkCore } from "./core.js";
 import { networkFaults } from "./faults.js";
+import { MeteringManager } from "./manager/metering.js";
 import { NetworkManager } from "./manager/networks.js";
 import { QuotaManager } from "./manager/quotas.js";
 import { networkMigrations } from "./migrations/index.js";
@@ -21,6 +22,7 @@ export function createNetwork(database: Database, config: Config, clock: Clock, 
   const n = { core, driver } as Network;
   n.quotas = new QuotaManager(core);
   n.networks = new NetworkManager(n);
+  n.metering = new MeteringManager(n);
   return n;
 }
 

@@ -1,5 +1,6 @@
 import type { NetworkDriver } from "../../../drivers/network/driver.js";
 import type { Caller, NetworkCore } from "../core.js";
+import type { MeteringManager } from "../manager/metering.js";
 import type { NetworkManager } from "../manager/networks.js";
 import type { QuotaManager } from "../manager/quotas.js";
 import type { Doc } from "../store/docs.js";
@@ -21,6 +22,7 @@ export interface Network {
   securityGroups: SecurityGroupsApi;
   routers: RoutersApi;
   floatingips: FloatingIpsApi;
+  metering: MeteringManager;
 }
 
 /** A fixed IP as requested in a port body: a subnet, an address, or both. */

@@ -30,6 +30,7 @@ export const EXTENSIONS: readonly Extension[] = [
   { alias: "pagination", name: "Pagination support", description: "Extension that indicates that pagination is enabled." },
   { alias: "sorting", name: "Sorting support", description: "Extension that indicates that sorting is enabled." },
   { alias: "project-id", name: "project_id field enabled", description: "Extension that indicates that project_id field is enabled." },
+  { alias: "metering", name: "Neutron Metering", description: "Neutron Metering extension." },
   { alias: "quotas", name: "Quota management support", description: "Expose functions for quotas management per project" },
 ];
 

@@ -29,6 +29,8 @@ export interface NetworkTables {
   net_address_scope: DocRow;
   net_quota: { project_id: string; resource: string; hard_limit: number };
   net_agent: { id: string; agent_key: string; doc: string };
+  net_metering_label: DocRow;
+  net_metering_label_rule: DocRow & { metering_label_id: string };
 }
 
 export type NetworkDB = Kysely<NetworkTables>;
