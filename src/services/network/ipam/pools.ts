@@ -5,7 +5,19 @@
  */
 import { badRequestError, conflictError } from "./errors.js";
 import type { IpamError } from "./errors.js";
-import { cidrContainsIp, cidrFirst, cidrLast, formatCidr, formatIp, mergeRanges, parseIp, rangeContains, rangeSize, rangesOverlap, subtractRanges } from "./ip.js";
+import {
+  cidrContainsIp,
+  cidrFirst,
+  cidrLast,
+  formatCidr,
+  formatIp,
+  mergeRanges,
+  parseIp,
+  rangeContains,
+  rangeSize,
+  rangesOverlap,
+  subtractRanges,
+} from "./ip.js";
 import type { Cidr, Ip, IpRange } from "./ip.js";
 import { pyRepr } from "./py.js";
 

@@ -5,9 +5,8 @@
  * Reason: <message>." inside InvalidInput (400). Inputs are `unknown` because they come
  * straight from request JSON, and neutron_lib gives a message for wrong types too.
  */
-import { formatIp, formatIpv4, parseIpv6 } from "./ip.js";
+import { formatCidr, formatIp, formatIpv4, makeCidr, parseIpv6 } from "./ip.js";
 import { netaddrNetwork, zerofillIpv4 } from "./netaddr.js";
-import { formatCidr, makeCidr } from "./ip.js";
 import { hasWhitespace, pyRepr, pyStr } from "./py.js";
 
 /** validate_ip_address. Rejects whitespace, "1.1.1", "1.2.3.4:80" and "fe80::1%eth0". */
