@@ -96,8 +96,8 @@ if [ "$ONLY" != sqlite ]; then
 fi
 
 if [ "${STACKBOX_SKIP_TEMPEST:-}" != 1 ] && [ -z "${STACKBOX_TEST_FILES:-}" ] && [ -f scripts/tempest.sh ]; then
-  for mode in default scope; do
-    echo "==== tempest identity ($mode)"
+  for mode in default scope network; do
+    echo "==== tempest $mode"
     bash scripts/tempest.sh "$mode" || status=1
   done
 fi

@@ -34,6 +34,7 @@ const NOT_FOUND: Record<string, [string, string]> = {
   address_scope: ["AddressScopeNotFound", "Address scope"],
   rbac_policy: ["RbacPolicyNotFound", "RBAC policy"],
   agent: ["AgentNotFound", "Agent"],
+  network_ip_availability: ["NetworkNotFound", "Network"],
   port_forwarding: ["PortForwardingNotFound", "Port Forwarding"],
 };
 
@@ -45,5 +46,7 @@ export function notFound(kind: string, id: string): NeutronError {
   if (kind === "metering_label") return new NeutronError(404, "MeteringLabelNotFound", `Metering label '${id}' does not exist.`);
   if (kind === "metering_label_rule") return new NeutronError(404, "MeteringLabelRuleNotFound", `Metering label rule '${id}' does not exist.`);
   if (kind === "agent") return new NeutronError(404, type, `Agent ${id} could not be found.`);
+  // neutron_lib's l3 exceptions end without a period.
+  if (kind === "router" || kind === "floatingip") return new NeutronError(404, type, `${label} ${id} could not be found`);
   return new NeutronError(404, type, `${label} ${id} could not be found.`);
 }

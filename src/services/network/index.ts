@@ -6,9 +6,19 @@ import type { ServiceDefinition } from "../../http/service.js";
 import type { Network } from "./api/deps.js";
 import { NetworkCore } from "./core.js";
 import { networkFaults } from "./faults.js";
+import { AgentManager } from "./manager/agents.js";
+import { IpAvailabilityManager } from "./manager/ip-availability.js";
 import { MeteringManager } from "./manager/metering.js";
+import { RbacManager } from "./manager/rbac.js";
+import { TagManager } from "./manager/tags.js";
 import { NetworkManager } from "./manager/networks.js";
+import { PortManager } from "./manager/ports.js";
 import { QuotaManager } from "./manager/quotas.js";
+import { RouterManager } from "./manager/routers.js";
+import { FloatingIpManager } from "./manager/floatingips.js";
+import { SecurityGroupManager } from "./manager/security-groups.js";
+import { IpamManager } from "./manager/ipam.js";
+import { SubnetManager } from "./manager/subnets.js";
 import { networkMigrations } from "./migrations/index.js";
 import { networkPolicies } from "./policies.js";
 import { networkRoutesAll } from "./routes.js";
@@ -22,7 +32,17 @@ export function createNetwork(database: Database, config: Config, clock: Clock, 
   const n = { core, driver } as Network;
   n.quotas = new QuotaManager(core);
   n.networks = new NetworkManager(n);
+  n.rbac = new RbacManager(n);
+  n.agents = new AgentManager(n);
+  n.tags = new TagManager(n);
+  n.ipAvailability = new IpAvailabilityManager(n);
+  n.subnets = new SubnetManager(n);
+  n.ipam = new IpamManager(n);
+  n.ports = new PortManager(n);
   n.metering = new MeteringManager(n);
+  n.securityGroups = new SecurityGroupManager(n);
+  n.routers = new RouterManager(n);
+  n.floatingips = new FloatingIpManager(n);
   return n;
 }
 

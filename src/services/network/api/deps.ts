@@ -1,8 +1,13 @@
 import type { NetworkDriver } from "../../../drivers/network/driver.js";
 import type { Caller, NetworkCore } from "../core.js";
+import type { AgentManager } from "../manager/agents.js";
+import type { IpAvailabilityManager } from "../manager/ip-availability.js";
 import type { MeteringManager } from "../manager/metering.js";
 import type { NetworkManager } from "../manager/networks.js";
 import type { QuotaManager } from "../manager/quotas.js";
+import type { RbacManager } from "../manager/rbac.js";
+import type { SecurityGroupManager } from "../manager/security-groups.js";
+import type { TagManager } from "../manager/tags.js";
 import type { Doc } from "../store/docs.js";
 import type { NetworkTrx, Q } from "../store/tables.js";
 
@@ -19,10 +24,15 @@ export interface Network {
   subnets: SubnetsApi;
   ipam: IpamApi;
   ports: PortsApi;
-  securityGroups: SecurityGroupsApi;
+  securityGroups: SecurityGroupManager;
   routers: RoutersApi;
   floatingips: FloatingIpsApi;
   metering: MeteringManager;
+  /** RBAC policies; other areas enable their object types with rbac.registerType. */
+  rbac: RbacManager;
+  agents: AgentManager;
+  tags: TagManager;
+  ipAvailability: IpAvailabilityManager;
 }
 
 /** A fixed IP as requested in a port body: a subnet, an address, or both. */
@@ -84,6 +94,19 @@ export interface PortsApi {
   setDevice(trx: NetworkTrx, id: string, deviceId: string, deviceOwner: string): Promise<Doc>;
   /** Delete a port and its addresses inside the caller's transaction. */
   deleteInternal(trx: NetworkTrx, id: string): Promise<void>;
+  /**
+   * Replace a port's fixed IPs inside the caller's transaction (IpamApi.reallocate, no policy):
+   * a router adding or removing an IPv6 prefix on its shared IPv6 interface port, or changing
+   * its gateway port's external_fixed_ips. Optional: without it routers fall back to one port
+   * per prefix and to replacing the gateway port.
+   */
+  updateFixedIps?(trx: NetworkTrx, id: string, fixedIps: FixedIpRequest[]): Promise<Doc>;
+  /**
+   * A subnet is being deleted with addresses still on ports (SLAAC/stateless subnets, DHCP
+   * ports): drop its entries from the ports' fixed_ips. Call it before freeing the
+   * net_ip_allocation rows (it finds the ports through them).
+   */
+  onSubnetDeleted(trx: NetworkTrx, subnetId: string): Promise<void>;
 }
 
 export interface SecurityGroupsApi {
@@ -96,6 +119,11 @@ export interface SecurityGroupsApi {
 export interface RoutersApi {
   /** Whether some router connects a subnet to an external network (floating IP association). */
   routerFor(q: Q, subnetId: string, externalNetworkId: string): Promise<string | undefined>;
+  /**
+   * DELETE /v2.0/ports/<id> on a port a router or a floating IP still owns: 409
+   * ServicePortInUse (Neutron's prevent_l3_port_deletion). Ports call it before deleting.
+   */
+  preventPortDeletion(q: Q, port: Doc): Promise<void>;
 }
 
 export interface FloatingIpsApi {

@@ -74,9 +74,19 @@ export class NetworkManager {
   async present(q: Q, caller: Caller, docs: Doc[]): Promise<Doc[]> {
     if (docs.length === 0) return docs;
     const ids = docs.map((d) => d.id);
-    const subnets = await q.selectFrom("net_subnet").select(["id", "network_id"]).where("network_id", "in", ids).execute();
+    // Subnets, and the address scope of their pools (address_scope_db._extend_network_dict_address_scope).
+    const subnets = await q
+      .selectFrom("net_subnet")
+      .leftJoin("net_subnetpool", "net_subnetpool.id", "net_subnet.subnetpool_id")
+      .select(["net_subnet.id as id", "net_subnet.network_id as network_id", "net_subnet.ip_version as ip_version", "net_subnetpool.address_scope_id as scope"])
+      .where("net_subnet.network_id", "in", ids)
+      .execute();
     const byNet = new Map<string, string[]>();
-    for (const s of subnets) byNet.set(s.network_id, [...(byNet.get(s.network_id) ?? []), s.id]);
+    const scopes = new Map<string, string>();
+    for (const s of subnets) {
+      byNet.set(s.network_id, [...(byNet.get(s.network_id) ?? []), s.id]);
+      if (s.scope) scopes.set(`${s.network_id}/${s.ip_version}`, s.scope);
+    }
     const entries = await rbacEntriesOf(q, "network", ids);
     const sharedFor = new Set(
       entries
@@ -89,6 +99,8 @@ export class NetworkManager {
       return {
         ...d,
         subnets: byNet.get(d.id) ?? [],
+        ipv4_address_scope: scopes.get(`${d.id}/4`) ?? null,
+        ipv6_address_scope: scopes.get(`${d.id}/6`) ?? null,
         shared: sharedFor.has(d.id),
         availability_zones: hints.length ? hints : azs.slice(0, 1),
       };

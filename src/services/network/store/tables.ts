@@ -18,6 +18,8 @@ export interface NetworkTables {
     floating_ip_address: string;
     port_id: string | null;
     router_id: string | null;
+    /** port \n fixed IP \n floating network while associated (unique), else null. */
+    fixed_key: string | null;
   };
   net_port_forwarding: { id: string; floatingip_id: string; external_key: string; internal_key: string; doc: string };
   net_security_group: DocRow;
@@ -29,6 +31,7 @@ export interface NetworkTables {
   net_address_scope: DocRow;
   net_quota: { project_id: string; resource: string; hard_limit: number };
   net_agent: { id: string; agent_key: string; doc: string };
+  net_dhcp_binding: { network_id: string; agent_id: string; bound: number };
   net_metering_label: DocRow;
   net_metering_label_rule: DocRow & { metering_label_id: string };
 }
