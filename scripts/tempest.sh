@@ -25,9 +25,10 @@ rm -rf "$OUT"
 FLAGS=()
 SCOPE=false
 SERVICE=identity
+EXTRA=()
 case "$MODE" in
   default) ;;
-  network) SERVICE=network ;;
+  network) SERVICE=network; EXTRA=(--regex '^tempest\.api\.network\.') ;;
   scope) FLAGS+=(--enforce-scope); SCOPE=true ;;
   strict) FLAGS+=(--enforce-scope --enforce-new-defaults); SCOPE=true ;;
   *) echo "tempest.sh: mode must be default, scope, strict or network" >&2; exit 2 ;;
@@ -44,7 +45,7 @@ for _ in $(seq 1 100); do curl -sf -o /dev/null "$AUTH" && break; sleep 0.1; don
 t0=$(date +%s)
 SECURITY_COMPLIANCE=true LOCKOUT_ATTEMPTS=2 LOCKOUT_DURATION=5 UNIQUE_LAST_PASSWORD_COUNT=2 \
 ENFORCE_SCOPE=$SCOPE CONCURRENCY=${TEMPEST_CONCURRENCY:-2} \
-  bash "$RUN" --auth-url "$AUTH" --services "$SERVICE" --output "$OUT" >"$DATA/tempest.out" 2>&1
+  bash "$RUN" --auth-url "$AUTH" --services "$SERVICE" "${EXTRA[@]}" --output "$OUT" >"$DATA/tempest.out" 2>&1
 rc=$?
 echo "tempest $SERVICE ($MODE): $(( $(date +%s) - t0 )) s, run.sh exit $rc"
 cat "$OUT/summary.txt" 2>/dev/null || tail -20 "$DATA/tempest.out"

@@ -81,19 +81,22 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
   const network = createNetwork(database, config, clock, new SimulatedNetworkDriver({ hosts: config.network.hosts }));
   const services: ServiceDefinition[] = [identityService(identity), networkService(network)];
 
+  // One engine per service (rule names such as "owner" or "default" mean different things in
+  // Keystone and Neutron); an operator policy file overrides a rule by name in every service
+  // that registers it.
   const overrides = config.policyFile ? loadPolicyFile(config.policyFile) : {};
-  const policy = new PolicyEngine([], {
-    enforceScope: config.enforceScope,
-    enforceNewDefaults: config.enforceNewDefaults,
-    overrides,
-  });
-  for (const s of services) policy.register(s.policies);
+  const engines = new Map<ServiceDefinition, PolicyEngine>();
+  for (const s of services) {
+    const engine = new PolicyEngine([], { enforceScope: config.enforceScope, enforceNewDefaults: config.enforceNewDefaults, overrides });
+    engine.register(s.policies);
+    engines.set(s, engine);
+  }
 
   let url = publicBaseUrl(config);
   const http = await buildKernel({
     services,
     authenticator: identity.tokens,
-    policy,
+    policyFor: (s) => engines.get(s) as PolicyEngine,
     logger,
     baseUrl: () => url,
     bodyLimit: config.identity.maxRequestBodySize,

@@ -99,7 +99,7 @@ export const defaults: Config = {
     hosts: ["stackbox"],
     publicNetworkName: "public",
     publicSubnetCidr: "172.24.4.0/24",
-    publicSubnetV6Cidr: "2001:db8::/64",
+    publicSubnetV6Cidr: "2001:db8:ffff::/64",
     quotas: {
       network: 100,
       subnet: 100,

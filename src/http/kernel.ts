@@ -17,7 +17,8 @@ const NUL_MESSAGE = "Invalid input: the NUL character is not allowed.";
 export interface KernelOptions {
   services: readonly ServiceDefinition[];
   authenticator: TokenAuthenticator;
-  policy: PolicyEngine;
+  /** Each service has its own policy engine, as each OpenStack service has its own policy file. */
+  policyFor: (svc: ServiceDefinition) => PolicyEngine;
   logger: Logger;
   /** Public base URL; a function because the port is known only after listen(). */
   baseUrl: () => string;
@@ -175,6 +176,7 @@ function registerRoute(
   opts: KernelOptions,
   ridHeaders: readonly string[],
 ): void {
+  const policy = opts.policyFor(svc);
   // Compiled on first use: compiling every schema up front costs ~0.1 s of start-up.
   let bodyCheck: Validator | undefined;
   let queryCheck: Validator | undefined;
@@ -201,7 +203,7 @@ function registerRoute(
         req.headers,
         base,
         serviceUrl,
-        opts.policy,
+        policy,
         www,
       );
       let extra: Record<string, string> = {};

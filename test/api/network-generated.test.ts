@@ -189,8 +189,9 @@ for (const def of [...RESOURCES.values()]) {
       isNeutronError(await raw("DELETE", `${path}/${missing}`, { token: admin }), `DELETE unknown ${def.path}`, [404]);
     }
     isNeutronError(await raw("GET", `${path}?stackbox_bogus=1`, { token: admin }), `list filter ${def.path}`, [400]);
-    isNeutronError(await raw("GET", `${path}?sort_key=stackbox_bogus&sort_dir=asc`, { token: admin }), `sort key ${def.path}`, [400]);
-    isNeutronError(await raw("GET", `${path}?limit=many`, { token: admin }), `limit ${def.path}`, [400]);
+    // Collections Neutron builds without sorting or pagination ignore those parameters.
+    if (def.sorting !== false) isNeutronError(await raw("GET", `${path}?sort_key=stackbox_bogus&sort_dir=asc`, { token: admin }), `sort key ${def.path}`, [400]);
+    if (def.pagination !== false) isNeutronError(await raw("GET", `${path}?limit=many`, { token: admin }), `limit ${def.path}`, [400]);
     isNeutronError(await raw("GET", path), `no token ${def.path}`, [401]);
     assert.equal(await fingerprint(), before, `${def.path}: a refused request changed the database`);
   });
@@ -208,6 +209,8 @@ test("every route: unknown ids answer 404 and no token 401, in the Neutron shape
     if (!r.path.includes(":")) continue;
     // Neutron answers quotas for any project id (it does not ask Keystone): defaults, not 404.
     if (r.path.startsWith("/v2.0/quotas/")) continue;
+    // Neutron lists a network's DHCP agents without looking the network up (an empty list).
+    if (r.path === "/v2.0/networks/:id/dhcp-agents") continue;
     // Some action routes validate their body before looking the resource up, as Neutron does.
     const res = await raw(r.method, path, body === undefined ? { token: admin } : { token: admin, body });
     isNeutronError(res, `${r.method} ${r.path} unknown id`, r.method === "PUT" || r.method === "POST" ? [400, 404] : [404]);

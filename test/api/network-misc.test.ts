@@ -198,6 +198,48 @@ test("rbac: access_as_external makes the network external; removing the last ent
   assertNeutronError(await tc.request("GET", `${N}/networks/${net.id}`, { token: m.token }), 404);
 });
 
+test("rbac: subnet pools and address scopes are shared the same way", async () => {
+  const owner = await persona(tc, "member");
+  const other = await persona(tc, "member");
+  const pool = (await tc.request("POST", `${N}/subnetpools`, { token: owner.token, body: { subnetpool: { name: unique("sp"), prefixes: ["10.210.0.0/16"], default_prefixlen: 24 } } })).body.subnetpool;
+  assertNeutronError(await tc.request("GET", `${N}/subnetpools/${pool.id}`, { token: other.token }), 404);
+  const pol = await rbac(owner.token, { object_type: "subnetpool", object_id: pool.id, target_tenant: other.projectId });
+  assert.equal(pol.status, 201, pol.text);
+  assert.equal((await tc.request("GET", `${N}/subnetpools/${pool.id}`, { token: other.token })).status, 200);
+  assertNeutronError(
+    await rbac(owner.token, { object_type: "subnetpool", object_id: pool.id, target_tenant: other.projectId, action: "access_as_external" }),
+    400,
+    "InvalidActionForType",
+    "Invalid action 'access_as_external' for object type 'subnetpool'. Valid actions: ('access_as_shared',)",
+  );
+  // A subnet of the other project allocated from the pool keeps the entry in use.
+  const net = await network(other.token);
+  const sub = await tc.request("POST", `${N}/subnets`, { token: other.token, body: { subnet: { network_id: net.id, subnetpool_id: pool.id, ip_version: 4 } } });
+  assert.equal(sub.status, 201, sub.text);
+  assertNeutronError(await tc.request("DELETE", `${N}/rbac-policies/${pol.body.rbac_policy.id}`, { token: owner.token }), 409, "RbacPolicyInUse", /Details: .*project_id=/);
+  assert.equal((await tc.request("DELETE", `${N}/subnets/${sub.body.subnet.id}`, { token: other.token })).status, 204);
+  assert.equal((await tc.request("DELETE", `${N}/rbac-policies/${pol.body.rbac_policy.id}`, { token: owner.token })).status, 204);
+  assertNeutronError(await tc.request("GET", `${N}/subnetpools/${pool.id}`, { token: other.token }), 404);
+
+  const scope = (await tc.request("POST", `${N}/address-scopes`, { token: owner.token, body: { address_scope: { name: unique("as"), ip_version: 4 } } })).body.address_scope;
+  const sp = await rbac(owner.token, { object_type: "address_scope", object_id: scope.id, target_tenant: other.projectId });
+  assert.equal(sp.status, 201, sp.text);
+  const seen = await tc.request("GET", `${N}/address-scopes/${scope.id}`, { token: other.token });
+  assert.equal(seen.status, 200);
+  assert.equal(seen.body.address_scope.shared, true);
+  // Sharing a pool of a scope the target cannot reach is refused.
+  const scoped = (await tc.request("POST", `${N}/subnetpools`, { token: owner.token, body: { subnetpool: { name: unique("sp"), prefixes: ["10.211.0.0/16"], address_scope_id: scope.id } } })).body.subnetpool;
+  const third = await persona(tc, "member");
+  assertNeutronError(
+    await rbac(owner.token, { object_type: "subnetpool", object_id: scoped.id, target_tenant: third.projectId }),
+    400,
+    "InvalidInput",
+    /target project doesn't have access to associated address scope/,
+  );
+  assert.equal((await rbac(owner.token, { object_type: "subnetpool", object_id: scoped.id, target_tenant: other.projectId })).status, 201);
+  assertNeutronError(await rbac(owner.token, { object_type: "security_group", object_id: scope.id, target_tenant: other.projectId }), 400, "InvalidInput", "Invalid input for operation: 'security_group' is not a valid RBAC object type.");
+});
+
 test("rbac: the rbac_policy quota", async () => {
   const m = await persona(tc, "member");
   const q = await tc.request("PUT", `${N}/quotas/${m.projectId}`, { token: admin, body: { quota: { rbac_policy: 2 } } });
@@ -382,7 +424,10 @@ test("tags: replace, add, confirm, remove, clear on a network; list filters; rev
   const other = await network(m.token);
   await tc.request("PUT", `${N}/networks/${other.id}/tags`, { token: m.token, body: { tags: [red] } });
   const ids = async (q: string): Promise<string[]> =>
-    (await tc.request("GET", `${N}/networks?${q}`, { token: m.token })).body.networks.map((n: { id: string }) => n.id).sort();
+    (await tc.request("GET", `${N}/networks?${q}`, { token: m.token })).body.networks
+      .map((n: { id: string }) => n.id)
+      .filter((id: string) => id === net.id || id === other.id) // shared and external networks of others are listed too
+      .sort();
   assert.deepEqual(await ids(`tags=${red},${blue}`), [net.id]);
   assert.deepEqual(await ids(`tags-any=${red},${blue}`), [net.id, other.id].sort());
   assert.deepEqual(await ids(`not-tags=${red},${blue}`), [other.id]);

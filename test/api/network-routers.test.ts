@@ -218,7 +218,7 @@ test("interfaces by subnet: gateway IP, conflicts, overlap, in use, removal", as
   assertNeutronError(await put(m.token, `/routers/${r.id}/add_router_interface`, { subnet_id: "nope" }), 400, "BadRequest", "Bad router request: 'nope' is not a valid UUID.");
 
   const info = await ok(put(m.token, `/routers/${r.id}/add_router_interface`, { subnet_id: sub.id }));
-  assert.deepEqual(Object.keys(info).sort(), ["id", "network_id", "port_id", "subnet_id", "subnet_ids", "tenant_id"]);
+  assert.deepEqual(Object.keys(info).sort(), ["id", "network_id", "port_id", "project_id", "subnet_id", "subnet_ids", "tenant_id"]);
   assert.equal(info.id, r.id);
   assert.equal(info.tenant_id, m.projectId);
   assert.equal(info.subnet_id, sub.id);
@@ -723,4 +723,29 @@ test("the L3 extensions are advertised", async () => {
   ]) {
     assert.ok(aliases.includes(a), a);
   }
+});
+
+test("concurrent requests: one floating IP per fixed IP, one forwarding per outside port", async () => {
+  const m = await persona(tc, "member");
+  const { net } = await routedSubnet(m.token);
+  const vm = await port(m.token, { network_id: net.id });
+  const creates = await Promise.all(
+    Array.from({ length: 8 }, () => post(m.token, "/floatingips", { floatingip: { floating_network_id: ext.id, port_id: vm.id } })),
+  );
+  assert.deepEqual(creates.map((r) => r.status).sort(), [201, 409, 409, 409, 409, 409, 409, 409], creates.map((r) => r.text).join("\n"));
+  for (const r of creates.filter((x) => x.status !== 201)) assertNeutronError(r, 409, "FloatingIPPortAlreadyAssociated");
+  assert.equal((await ok(get(m.token, "/floatingips"))).floatingips.length, 1, "the refused creates kept no address");
+
+  const vm2 = await port(m.token, { network_id: net.id });
+  const fip = (await ok(post(m.token, "/floatingips", { floatingip: { floating_network_id: ext.id } }), 201)).floatingip;
+  const pfs = await Promise.all(
+    Array.from({ length: 6 }, (_, i) =>
+      post(m.token, `/floatingips/${fip.id}/port_forwardings`, {
+        port_forwarding: { protocol: "tcp", internal_ip_address: vm2.fixed_ips[0].ip_address, internal_port: 100 + i, external_port: 8080, internal_port_id: vm2.id },
+      }),
+    ),
+  );
+  assert.equal(pfs.filter((r) => r.status === 201).length, 1, pfs.map((r) => r.text).join("\n"));
+  for (const r of pfs.filter((x) => x.status !== 201)) assertNeutronError(r, 400, "BadRequest");
+  assert.equal((await ok(get(m.token, `/floatingips/${fip.id}/port_forwardings`))).port_forwardings.length, 1);
 });

@@ -86,7 +86,7 @@ before(async () => {
         return caller;
       },
     },
-    policy,
+    policyFor: () => policy,
     logger: pino({ level: "silent" }),
     baseUrl: () => "http://127.0.0.1:1",
     bodyLimit: 1024,

@@ -13,6 +13,8 @@ import type { SubnetManager } from "./manager/subnets.js";
  * concurrent twin is refused by the overlap check and ignored here).
  */
 export async function bootstrapNetwork(n: Network, adminProjectId: string): Promise<void> {
+  // The backend's agents report in when the cloud starts (as real agents do when they start).
+  await n.agents.list();
   const cfg = n.core.config;
   const name = cfg.publicNetworkName;
   if (!name) return;

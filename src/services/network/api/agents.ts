@@ -2,8 +2,6 @@ import type { RequestContext, Route } from "../../../http/context.js";
 import { badRequest } from "../errors.js";
 import { callerOf } from "./caller.js";
 import type { Network } from "./deps.js";
-import type { ListCapabilities } from "./rbac-policies.js";
-import { withoutPagination } from "./rbac-policies.js";
 import type { ResourceDef } from "./resource.js";
 import { resourceRoutes, toBoolean } from "./resource.js";
 import { isStringOrNone } from "./validators.js";
@@ -13,7 +11,7 @@ import { isStringOrNone } from "./validators.js";
  * attributes). Neutron builds the collection without pagination or sorting: limit, marker
  * and sort keys are ignored. Agents are not created through the API.
  */
-export const AGENT: ResourceDef & ListCapabilities = {
+export const AGENT: ResourceDef = {
   singular: "agent",
   plural: "agents",
   path: "/v2.0/agents",
@@ -45,7 +43,7 @@ export function agentRoutes(n: Network): Route[] {
     update: (_ctx, id, changes) => n.agents.update(id, changes),
     delete: (_ctx, id) => n.agents.delete(id),
   });
-  return [...withoutPagination(routes, AGENT.path, false), ...dhcpSchedulerRoutes(n)];
+  return [...routes, ...dhcpSchedulerRoutes(n)];
 }
 
 /**

@@ -55,6 +55,7 @@ const intOrNone = (v: unknown): unknown => (v === null ? null : toInt(v));
 export const PORT_FORWARDING: ResourceDef = {
   singular: "port_forwarding",
   plural: "port_forwardings",
+  policyName: "floatingip_port_forwarding",
   path: "/v2.0/floatingips/:floatingip_id/port_forwardings",
   standard: false,
   attrs: {
@@ -90,7 +91,11 @@ export function portForwardingRoutes(n: Network): Route[] {
     get: (ctx, id) => m(n).getForwarding(callerOf(ctx), fipId(ctx), id),
     target: async (ctx, doc) => {
       const fip = await parent(ctx);
-      const extra: Record<string, unknown> = { ext_parent_floatingip_id: fip.id, "ext_parent:tenant_id": fip["project_id"] };
+      const extra: Record<string, unknown> = {
+        ext_parent_floatingip_id: fip.id,
+        "ext_parent:project_id": fip["project_id"],
+        "ext_parent:tenant_id": fip["project_id"],
+      };
       // A new forwarding belongs to the requesting project (populate_project_id).
       if (!("id" in doc)) extra["project_id"] = ctx.caller.projectId;
       return extra;

@@ -1,4 +1,4 @@
-import type { RequestContext, Route } from "../../../http/context.js";
+import type { Route } from "../../../http/context.js";
 import { invalidInput } from "../errors.js";
 import { callerOf } from "./caller.js";
 import type { Network } from "./deps.js";
@@ -19,29 +19,8 @@ const validTargetProject: Converter = (v) => {
   throw invalidInput(`'${pyRepr(v)}' is not a valid target project ID; expected a UUID or '*'`);
 };
 
-/** A list whose sort keys, pagination or both Neutron's controller for the collection ignores. */
-export type ListCapabilities = { pagination?: false; sorting?: false };
-
-/**
- * Neutron builds this collection with allow_pagination=False: limit, marker and page_reverse
- * are ignored (everything is returned, no links). Sorting stays on, with no sort key valid.
- */
-export function withoutPagination(routes: Route[], path: string, sorting = true): Route[] {
-  return routes.map((r) =>
-    r.method === "GET" && r.path === path
-      ? {
-          ...r,
-          handler: (ctx: RequestContext) => {
-            for (const k of ["limit", "marker", "page_reverse", ...(sorting ? [] : ["sort_key", "sort_dir"])]) delete ctx.query[k];
-            return r.handler(ctx);
-          },
-        }
-      : r,
-  );
-}
-
 /** rbac-policies (neutron/extensions/rbac.py): no standard attributes, target_tenant the only updatable field. */
-export function rbacPolicyDef(n: Network): ResourceDef & ListCapabilities {
+export function rbacPolicyDef(n: Network): ResourceDef {
   const objectType: Converter = (v) => {
     const normalized = typeof v === "string" ? v.trim().toLowerCase() : undefined;
     if (normalized !== undefined && n.rbac.hasType(normalized)) return normalized;
@@ -74,5 +53,5 @@ export function rbacPolicyRoutes(n: Network): Route[] {
     update: (ctx, id, changes) => n.rbac.update(callerOf(ctx), id, changes),
     delete: (ctx, id) => n.rbac.delete(callerOf(ctx), id),
   });
-  return withoutPagination(routes, def.path);
+  return routes;
 }

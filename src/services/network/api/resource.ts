@@ -41,6 +41,11 @@ export interface Attr {
 
 export interface ResourceDef {
   singular: string;
+  /**
+   * The resource name in policy rules when it is not the singular: sub-resources take their
+   * parent's prefix (`get_floatingip_port_forwarding` for a `port_forwarding`).
+   */
+  policyName?: string;
   plural: string;
   /** Collection path under the service prefix, e.g. /v2.0/networks */
   path: string;
@@ -54,6 +59,10 @@ export interface ResourceDef {
   filters?: Record<string, (doc: Doc, values: string[]) => boolean>;
   /** Standard attributes (timestamps, revision, tags, description) apply (default true). */
   standard?: boolean;
+  /** false: Neutron builds the collection with allow_pagination off (limit/marker ignored, no links). */
+  pagination?: false;
+  /** false: allow_sorting off (sort_key/sort_dir ignored). */
+  sorting?: false;
 }
 
 export interface ListQuery {
@@ -145,7 +154,7 @@ function visibleDoc(ctx: RequestContext, def: ResourceDef, attrs: Record<string,
     if (a?.visible === false) continue;
     // Neutron checks get_x:attr with might_not_exist: an attribute without a rule stays visible.
     if (a?.policy) {
-      const rule = `get_${def.singular}:${k}`;
+      const rule = `get_${ruleName(def)}:${k}`;
       if (ctx.hasRule(rule) && !ctx.allowed(rule, target)) continue;
     }
     out[k] = v;
@@ -344,7 +353,7 @@ function enforceAttrs(
     const a = attrs[name];
     if (!a?.policy) continue;
     if (action === "create" && "default" in a && JSON.stringify(target[name]) === JSON.stringify(a.default)) continue;
-    ctx.enforce(`${action}_${def.singular}:${name}`, target);
+    ctx.enforce(`${action}_${ruleName(def)}:${name}`, target);
   }
 }
 
@@ -373,7 +382,7 @@ export function resourceRoutes(def: ResourceDef, ops: ResourceOps): Route[] {
     const doc = await ops.get(ctx, id);
     if (!doc) throw notFoundFor(def, id);
     const target = await targetOf(ctx, ops, doc);
-    if (!ctx.allowed(`get_${def.singular}`, target)) throw notFoundFor(def, id);
+    if (!ctx.allowed(`get_${ruleName(def)}`, target)) throw notFoundFor(def, id);
     return { doc, target };
   };
   const present = (ctx: RequestContext, doc: Doc, target: Record<string, unknown>): Record<string, unknown> =>
@@ -383,14 +392,14 @@ export function resourceRoutes(def: ResourceDef, ops: ResourceOps): Route[] {
     method: "GET",
     path: def.path,
     operation: `list${P}`,
-    policy: `get_${def.singular}`,
+    policy: `get_${ruleName(def)}`,
     handler: async (ctx) => listHandler(ctx, def, attrs, ops),
   });
   routes.push({
     method: "GET",
     path: `${def.path}/:id`,
     operation: `show${S}`,
-    policy: `get_${def.singular}`,
+    policy: `get_${ruleName(def)}`,
     handler: async (ctx) => {
       const { doc, target } = await show(ctx, ctx.params["id"] ?? "");
       return { body: { [def.singular]: present(ctx, doc, target) } };
@@ -402,14 +411,14 @@ export function resourceRoutes(def: ResourceDef, ops: ResourceOps): Route[] {
       method: "POST",
       path: def.path,
       operation: `create${S}`,
-      policy: `create_${def.singular}`,
+      policy: `create_${ruleName(def)}`,
       handler: async (ctx): Promise<Reply> => {
         const { items, bulk } = bodyItems(ctx, def);
         const prepared: Array<Record<string, unknown>> = [];
         for (const raw of items) {
           const { item, given } = prepareCreate(ctx, def, raw);
           const target = await targetOf(ctx, ops, item);
-          ctx.enforce(`create_${def.singular}`, target);
+          ctx.enforce(`create_${ruleName(def)}`, target);
           enforceAttrs(ctx, "create", def, attrs, target, given);
           prepared.push(item);
         }
@@ -426,7 +435,7 @@ export function resourceRoutes(def: ResourceDef, ops: ResourceOps): Route[] {
       method: "PUT",
       path: `${def.path}/:id`,
       operation: `update${S}`,
-      policy: `update_${def.singular}`,
+      policy: `update_${ruleName(def)}`,
       handler: async (ctx) => {
         const id = ctx.params["id"] ?? "";
         const b = ctx.body;
@@ -439,7 +448,7 @@ export function resourceRoutes(def: ResourceDef, ops: ResourceOps): Route[] {
         const doc = await ops.get(ctx, id);
         if (!doc) throw notFoundFor(def, id);
         const target = await targetOf(ctx, ops, { ...doc, ...changes });
-        guard(ctx, def, id, `update_${def.singular}`, target, () => enforceAttrs(ctx, "update", def, attrs, target, Object.keys(changes)));
+        guard(ctx, def, id, `update_${ruleName(def)}`, target, () => enforceAttrs(ctx, "update", def, attrs, target, Object.keys(changes)));
         const out = await update(ctx, id, changes, precondition);
         return { body: { [def.singular]: present(ctx, out, await targetOf(ctx, ops, out)) } };
       },
@@ -451,14 +460,14 @@ export function resourceRoutes(def: ResourceDef, ops: ResourceOps): Route[] {
       method: "DELETE",
       path: `${def.path}/:id`,
       operation: `delete${S}`,
-      policy: `delete_${def.singular}`,
+      policy: `delete_${ruleName(def)}`,
       handler: async (ctx) => {
         const id = ctx.params["id"] ?? "";
         const precondition = ifRevision(ctx);
         const doc = await ops.get(ctx, id);
         if (!doc) throw notFoundFor(def, id);
         const target = await targetOf(ctx, ops, doc);
-        guard(ctx, def, id, `delete_${def.singular}`, target);
+        guard(ctx, def, id, `delete_${ruleName(def)}`, target);
         await del(ctx, id, precondition);
         return { status: 204 };
       },
@@ -473,7 +482,7 @@ export function resourceRoutes(def: ResourceDef, ops: ResourceOps): Route[] {
  */
 export function guard(
   ctx: RequestContext,
-  def: { singular: string },
+  def: { singular: string; policyName?: string },
   id: string,
   rule: string,
   target: Record<string, unknown>,
@@ -483,9 +492,14 @@ export function guard(
     ctx.enforce(rule, target);
     more?.();
   } catch (e) {
-    if (!ctx.allowed(`get_${def.singular}`, target)) throw notFoundFor(def, id);
+    if (!ctx.allowed(`get_${ruleName(def)}`, target)) throw notFoundFor(def, id);
     throw e;
   }
+}
+
+/** The resource name policy rules use. */
+export function ruleName(def: { singular: string; policyName?: string }): string {
+  return def.policyName ?? def.singular;
 }
 
 export function notFoundFor(def: { singular: string }, id: string): NeutronError {
@@ -513,8 +527,8 @@ async function listHandler(ctx: RequestContext, def: ResourceDef, attrs: Record<
   }
   if (invalid.length) throw badRequest(`[${invalid.map((k) => `'${k}'`).join(", ")}] is invalid attribute for filtering`);
 
-  const sortKeys = listParam(ctx, "sort_key");
-  const sortDirs = listParam(ctx, "sort_dir");
+  const sortKeys = def.sorting === false ? [] : listParam(ctx, "sort_key");
+  const sortDirs = def.sorting === false ? [] : listParam(ctx, "sort_dir");
   if (sortKeys.length !== sortDirs.length) throw badRequest("The number of sort_keys and sort_dirs must be same");
   const badKeys = sortKeys.filter((k) => !attrs[k]?.sort);
   if (badKeys.length) throw badRequest(`[${badKeys.map((k) => `'${k}'`).join(", ")}] is invalid attribute for sort_keys`);
@@ -522,7 +536,7 @@ async function listHandler(ctx: RequestContext, def: ResourceDef, attrs: Record<
   if (badDirs.length) {
     throw badRequest(`[${badDirs.map((k) => `'${k}'`).join(", ")}] is invalid value for sort_dirs, valid value is 'asc' and 'desc'`);
   }
-  const limitRaw = ctx.q("limit");
+  const limitRaw = def.pagination === false ? undefined : ctx.q("limit");
   let limit = 0;
   if (limitRaw !== undefined) {
     if (!/^\d+$/.test(limitRaw)) throw badRequest(`Limit must be an integer 0 or greater and not '${limitRaw}'`);
@@ -543,7 +557,7 @@ async function listHandler(ctx: RequestContext, def: ResourceDef, attrs: Record<
     }
     if (!keep) continue;
     const target = await targetOf(ctx, ops, doc);
-    if (!ctx.allowed(`get_${def.singular}`, target)) continue;
+    if (!ctx.allowed(`get_${ruleName(def)}`, target)) continue;
     visible.push({ doc, target });
   }
 

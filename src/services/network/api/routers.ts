@@ -46,7 +46,8 @@ const GATEWAY_KEYS = ["network_id", "enable_snat", "external_fixed_ips"];
  * to a boolean and external_fixed_ips as fixed IPs. A falsy value (null, {}) means no gateway.
  */
 function convertGateway(v: unknown): unknown {
-  if (!v) return v;
+  // Python's truth: None, {}, "", 0, False and [] are "no data".
+  if (!v || (typeof v === "object" && Object.keys(v).length === 0)) return v;
   if (typeof v !== "object" || Array.isArray(v)) throw `'${pyStr(v)}' is not a dictionary`;
   const d = { ...(v as Record<string, unknown>) };
   if (!("network_id" in d)) {
@@ -114,7 +115,8 @@ export function showRouter(ctx: RequestContext, doc: Doc): Record<string, unknow
   for (const [k, v] of Object.entries(doc)) {
     const a = attrs[k];
     if (a?.visible === false) continue;
-    if (a?.policy && !ctx.allowed(`get_router:${k}`, doc)) continue;
+    // Checked with might_not_exist: an attribute without a get rule stays visible.
+    if (a?.policy && ctx.hasRule(`get_router:${k}`) && !ctx.allowed(`get_router:${k}`, doc)) continue;
     out[k] = v;
   }
   return out;

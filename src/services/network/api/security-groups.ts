@@ -100,6 +100,12 @@ export function convertIpPrefix(v: unknown): string | null {
   return `${formatIp({ version: net.version, value: net.value })}/${net.prefixLen}`;
 }
 
+/**
+ * remote_group_id has no validator in Neutron: any scalar is looked up (and not found, 404).
+ * A list or an object would reach the database as such there; here it is refused up front.
+ */
+const remoteGroupId: Validator = (v) => (v !== null && typeof v === "object" ? `'${pyStr(v)}' is not a valid string` : undefined);
+
 const directionValues: Validator = (v) => (v === "ingress" || v === "egress" ? undefined : `${pyStr(v)} is not in valid_values`);
 
 export const SECURITY_GROUP: ResourceDef = {
@@ -126,7 +132,7 @@ export const SECURITY_GROUP_RULE: ResourceDef = {
   attrs: {
     id: { filter: true, sort: true },
     security_group_id: { post: true, validate: isString(36), filter: true, sort: true },
-    remote_group_id: { post: true, default: null, filter: true, sort: true },
+    remote_group_id: { post: true, default: null, validate: remoteGroupId, filter: true, sort: true },
     direction: { post: true, validate: directionValues, filter: true, sort: true },
     protocol: { post: true, default: null, convert: convertProtocol, filter: true, sort: true },
     port_range_min: { post: true, default: null, convert: convertPort, filter: true, sort: true, filterConvert: (v) => convertPort(v) },

@@ -213,8 +213,11 @@ export class AgentManager {
 
   /** GET /v2.0/networks/{id}/dhcp-agents (an unknown network hosts nothing: an empty list). */
   async dhcpAgentsHosting(networkId: string): Promise<Doc[]> {
-    const rows = await this.sync();
-    const ids = await this.hostingAgentIds(this.n.core.db, networkId, this.autoDhcpAgent(rows));
+    const db = this.n.core.db;
+    const placed = await db.selectFrom("net_dhcp_binding").select("agent_id").where("network_id", "=", networkId).executeTakeFirst();
+    // Only a network that may be hosted automatically needs the agents registered first.
+    const rows = placed || (await this.dhcpNetworks(db, [networkId])).size ? await this.sync() : [];
+    const ids = await this.hostingAgentIds(db, networkId, this.autoDhcpAgent(rows));
     return this.live(rows)
       .filter((r) => ids.includes(r.id))
       .map((r) => this.view(r.doc));
@@ -223,8 +226,8 @@ export class AgentManager {
   /** GET /v2.0/agents/{id}/dhcp-networks, networks as an administrator lists them. */
   async networksOnDhcpAgent(caller: Caller, agentId: string): Promise<Doc[]> {
     const db = this.n.core.db;
-    const auto = this.autoDhcpAgent(await this.sync());
     const agent = await this.stored(db, agentId);
+    const auto = this.autoDhcpAgent(await this.sync());
     const rows = await db.selectFrom("net_dhcp_binding").select(["network_id", "agent_id", "bound"]).execute();
     const placed = new Set(rows.map((r) => r.network_id));
     const ids = new Set(rows.filter((r) => r.agent_id === agentId && r.bound === 1).map((r) => r.network_id));
@@ -237,6 +240,7 @@ export class AgentManager {
   /** POST /v2.0/agents/{id}/dhcp-networks (add_network_to_dhcp_agent). */
   async addNetworkToDhcpAgent(caller: Caller, agentId: string, networkId: string): Promise<void> {
     if (!(await this.n.networks.get(caller, networkId))) throw notFound("network", networkId);
+    await this.stored(this.n.core.db, agentId);
     await this.sync();
     await this.n.core.write(async (trx) => {
       const auto = this.autoDhcpAgent(await this.rows(trx));
@@ -254,6 +258,7 @@ export class AgentManager {
 
   /** DELETE /v2.0/agents/{id}/dhcp-networks/{network_id} (remove_network_from_dhcp_agent). */
   async removeNetworkFromDhcpAgent(agentId: string, networkId: string): Promise<void> {
+    await this.stored(this.n.core.db, agentId);
     await this.sync();
     await this.n.core.write(async (trx) => {
       await this.stored(trx, agentId, true);

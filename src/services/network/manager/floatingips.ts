@@ -8,7 +8,7 @@ import { pyRepr } from "../ipam/index.js";
 import type { Doc, DocSpec } from "../store/docs.js";
 import { deleteDoc, findDocs, getDoc, insertDoc, updateDoc } from "../store/docs.js";
 import type { NetworkTrx, Q } from "../store/tables.js";
-import { OWNER, RouterManager, badResource, fixedIpsOf } from "./routers.js";
+import { OWNER, RouterManager, badResource, fixedIpsOf, visibleNetwork } from "./routers.js";
 
 export const FLOATINGIP_SPEC: DocSpec<"net_floatingip"> = {
   table: "net_floatingip",
@@ -182,8 +182,7 @@ export class FloatingIpManager implements FloatingIpsApi {
     const portId = typeof item["port_id"] === "string" ? item["port_id"] : null;
     if (portId) await this.checkPortHasForwardingOnDvr(trx, portId);
     const netId = String(item["floating_network_id"]);
-    const net = await this.n.networks.get(caller, netId);
-    if (!net) throw notFound("network", netId);
+    const net = await visibleNetwork(this.n, trx, caller, netId);
     if (net["router:external"] !== true) throw badResource("floatingip", `Network ${netId} is not a valid external network`);
     const subnets = await this.n.subnets.ofNetwork(trx, netId);
     if (!subnets.some((s) => s["ip_version"] === 4)) throw badResource("floatingip", `Network ${netId} does not contain any IPv4 subnet`);

@@ -122,13 +122,14 @@ export class PortManager implements PortsApi {
       const subnets = fx.subnet_id;
       query = query.where("id", "in", (eb) => eb.selectFrom("net_ip_allocation").select("port_id").where("subnet_id", "in", subnets));
     }
-    if (fx?.ip_address_substr?.length) {
-      const subs = fx.ip_address_substr;
+    // LIKE has no portable escape: substrings with wildcards are left to the controller's check.
+    const subs = fx?.ip_address_substr;
+    if (subs?.length && subs.every((s) => !/[\\%_]/.test(s))) {
       query = query.where("id", "in", (eb) =>
         eb
           .selectFrom("net_ip_allocation")
           .select("port_id")
-          .where((e) => e.or(subs.map((s) => e("ip_address", "like", `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)))),
+          .where((e) => e.or(subs.map((s) => e("ip_address", "like", `%${s}%`)))),
       );
     }
     const rows = await query.execute();

@@ -5,6 +5,7 @@ import type { Caller } from "../core.js";
 import { NeutronError, conflict, invalidInput } from "../errors.js";
 import type { Doc } from "../store/docs.js";
 import { getDoc, updateDoc } from "../store/docs.js";
+import { rbacGrants } from "../store/rbac.js";
 import type { NetworkTrx, Q } from "../store/tables.js";
 import { NETWORK_SPEC } from "./networks.js";
 
@@ -42,6 +43,8 @@ export interface RbacObjectType {
   boundProjects?(q: Q, objectId: string): Promise<Set<string>>;
   /** Bump the object's revision when its entries change (the model's revises_on_change). */
   touch?(trx: NetworkTrx, objectId: string): Promise<void>;
+  /** The type's own validate_rbac_policy_create: the reason a new entry is refused, if any. */
+  validateCreate?(q: Q, caller: Caller, obj: Doc, target: string): Promise<string | undefined>;
 }
 
 interface Row {
@@ -89,6 +92,34 @@ export class RbacManager {
       load: (q, id) => getDoc(q, "net_network", id),
       boundProjects: async () => new Set<string>(),
       touch: (trx, id) => this.touchNetwork(trx, id),
+    });
+    // Subnet pools and address scopes already honour access_as_shared entries (their managers
+    // list and show what an entry grants), so entries may name them.
+    this.types.set("subnetpool", {
+      actions: [ACCESS_SHARED],
+      load: (q, id) => getDoc(q, "net_subnetpool", id),
+      boundProjects: async (q, id) =>
+        new Set((await q.selectFrom("net_subnet").select("project_id").where("subnetpool_id", "=", id).execute()).map((r) => r.project_id)),
+      validateCreate: async (q, caller, pool, target) => {
+        const scope = pool["address_scope_id"];
+        if (typeof scope !== "string" || !scope) return undefined;
+        // The target project must reach the pool's address scope (an entry the caller can see).
+        let query = q
+          .selectFrom("net_rbac_policy")
+          .select("id")
+          .where("object_type", "=", "address_scope")
+          .where("object_id", "=", scope)
+          .where("target_project", "in", ["*", target]);
+        if (!caller.admin) query = query.where("project_id", "=", caller.projectId ?? "");
+        if (await query.executeTakeFirst()) return undefined;
+        return `Failed to create RBAC policy on object ${pool.id} because target project doesn't have access to associated address scope.`;
+      },
+    });
+    this.types.set("address_scope", {
+      actions: [ACCESS_SHARED],
+      load: (q, id) => getDoc(q, "net_address_scope", id),
+      boundProjects: async (q, id) =>
+        new Set((await q.selectFrom("net_subnetpool").select("project_id").where("address_scope_id", "=", id).execute()).map((r) => r.project_id)),
     });
   }
 
@@ -185,7 +216,7 @@ export class RbacManager {
     if (objectType === "network" && (action === ACCESS_SHARED || action === ACCESS_EXTERNAL)) {
       const callback = action === ACCESS_SHARED ? `${ML2}.validate_network_rbac_policy_change` : `${ML2}._process_ext_policy_create`;
       // Both look the network up as the caller: a network it cannot see is not found.
-      const seen = caller.admin ? obj : obj && (await this.n.networks.get(caller, objectId));
+      const seen = (await this.visibleNetwork(trx, caller, obj)) ? obj : undefined;
       if (!seen) errors.push({ callback, message: `Network ${objectId} could not be found.` });
       else if (!caller.admin && seen["project_id"] !== caller.projectId) {
         errors.push({ callback, message: "Invalid input for operation: Only admins can manipulate policies on networks they do not own." });
@@ -193,6 +224,10 @@ export class RbacManager {
         // external_net_db converts the network into an external one (without a wildcard entry).
         makeExternal = true;
       }
+    }
+    if (errors.length === 0 && obj && type.validateCreate) {
+      const reason = await type.validateCreate(trx, caller, obj, target);
+      if (reason) errors.push({ callback: objectCallback, message: reason });
     }
     if (errors.length) throw invalidInput(failure(errors));
     if (!type.actions.includes(action)) {
@@ -314,7 +349,7 @@ export class RbacManager {
     const errors: CallbackError[] = [];
     if (row.action === ACCESS_SHARED) {
       const callback = `${ML2}.validate_network_rbac_policy_change`;
-      const seen = caller.admin ? net : net && (await this.n.networks.get(caller, row.object_id));
+      const seen = (await this.visibleNetwork(q, caller, net)) ? net : undefined;
       if (!seen) return [{ callback, message: `Network ${row.object_id} could not be found.` }];
       if (newTarget !== undefined && !caller.admin && seen["project_id"] !== caller.projectId) {
         return [{ callback, message: "Invalid input for operation: Only admins can manipulate policies on networks they do not own." }];
@@ -330,6 +365,13 @@ export class RbacManager {
       if (message) errors.push({ callback: `${ML2}._validate_ext_not_in_use_by_project`, message });
     }
     return errors;
+  }
+
+  /** Whether the caller's own query would find the network: admin, owner, or any entry granting it access. */
+  private async visibleNetwork(q: Q, caller: Caller, net: Doc | undefined): Promise<boolean> {
+    if (!net) return false;
+    if (caller.admin || net["project_id"] === caller.projectId) return true;
+    return (await rbacGrants(q, "network", caller.projectId, [net.id])).length > 0;
   }
 
   /** ensure_no_project_ports_on_network: ports of the project that would lose access. */

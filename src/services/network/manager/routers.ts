@@ -53,6 +53,7 @@ export interface GatewayRequest {
 export interface InterfaceInfo {
   id: string;
   tenant_id: string;
+  project_id: string;
   port_id: string;
   network_id: string;
   subnet_id: string;
@@ -87,6 +88,17 @@ export function inCidr(addr: string, cidr: string): boolean {
   const c = parseCidr(cidr)?.cidr;
   const ip = parseIp(addr);
   return c !== undefined && ip !== undefined && cidrContainsIp(c, ip);
+}
+
+/**
+ * A network as _get_network shows it to the caller (own, admin, or granted through RBAC,
+ * external ones included), read inside the caller's transaction; NetworkNotFound otherwise.
+ */
+export async function visibleNetwork(n: Network, q: Q, caller: Caller, id: string): Promise<Doc> {
+  const net = await n.networks.load(q, id);
+  if (net && (caller.admin || net["project_id"] === caller.projectId)) return net;
+  if (net && (await rbacGrants(q, "network", caller.projectId, [id])).length > 0) return net;
+  throw notFound("network", id);
 }
 
 function str(v: unknown): string {
@@ -384,8 +396,7 @@ export class RouterManager implements RoutersApi {
     const networkId = info?.network_id;
     let gwSubnets: Doc[] = [];
     if (networkId) {
-      const net = await this.n.networks.get(caller, networkId);
-      if (!net) throw notFound("network", networkId);
+      const net = await visibleNetwork(this.n, trx, caller, networkId);
       if (net["router:external"] !== true) throw badResource("router", `Network ${networkId} is not an external network`);
       gwSubnets = await this.n.subnets.ofNetwork(trx, networkId);
       for (const ip of extIps) {
@@ -608,6 +619,7 @@ export class RouterManager implements RoutersApi {
       return {
         id: router.id,
         tenant_id: String(port["project_id"]),
+        project_id: String(port["project_id"]),
         port_id: port.id,
         network_id: String(port["network_id"]),
         subnet_id: subnets.at(-1)?.id ?? "",
@@ -736,6 +748,7 @@ export class RouterManager implements RoutersApi {
       return {
         id: router.id,
         tenant_id: String(port["project_id"]),
+        project_id: String(port["project_id"]),
         port_id: port.id,
         network_id: String(port["network_id"]),
         subnet_id: subnets[0]?.id ?? "",
