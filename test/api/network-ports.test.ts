@@ -683,3 +683,59 @@ test("fixed IPs from the network's subnets", async (t) => {
     "(rule:update_port:fixed_ips) is disallowed by policy",
   );
 });
+
+test("router and floating IP ports: bound on the agent's host, deleted only through their APIs", async (t) => {
+  const m = await persona(tc, "member");
+  const admin = await tc.adminToken();
+  const net = await network(m.token);
+  const sub = await subnet(t, m.token, net.id, "10.40.0.0/24");
+  if (!sub) return;
+  const r = await tc.request("POST", `${N}/routers`, { token: m.token, body: { router: { name: unique("r") } } });
+  if (r.status === 404) return t.skip("routers API not available");
+  assert.equal(r.status, 201, r.text);
+  const router = r.body.router;
+  const add = await tc.request("PUT", `${N}/routers/${router.id}/add_router_interface`, { token: m.token, body: { subnet_id: sub.id } });
+  assert.equal(add.status, 200, add.text);
+  const intf = (await tc.request("GET", `${N}/ports/${add.body.port_id}`, { token: admin })).body.port;
+  assert.equal(intf.device_owner, "network:router_interface");
+  assert.equal(intf.device_id, router.id);
+  assert.equal(intf.project_id, m.projectId);
+  assert.equal(intf.status, "ACTIVE", "the L3 agent's host binds it");
+  assert.notEqual(intf["binding:host_id"], "");
+  assert.equal(intf["binding:vif_type"], "ovs");
+  assert.equal(intf.port_security_enabled, false);
+  assert.deepEqual(intf.security_groups, []);
+  assertNeutronError(
+    await tc.request("DELETE", `${N}/ports/${intf.id}`, { token: m.token }),
+    409,
+    "ServicePortInUse",
+    `Port ${intf.id} cannot be deleted directly via the port API: has device owner network:router_interface.`,
+  );
+
+  // A DHCP port, if the subnet made one, is the DHCP agent's: bound and ACTIVE.
+  const dhcp = (await tc.request("GET", `${N}/ports?network_id=${net.id}&device_owner=network:dhcp`, { token: admin })).body.ports;
+  for (const d of dhcp) {
+    assert.equal(d.status, "ACTIVE");
+    assert.notEqual(d["binding:host_id"], "");
+  }
+
+  // Deleting a port disassociates its floating IP.
+  const pub = (await tc.request("GET", `${N}/networks?router:external=true&name=public`, { token: admin })).body.networks[0];
+  const gw = await tc.request("PUT", `${N}/routers/${router.id}`, { token: m.token, body: { router: { external_gateway_info: { network_id: pub.id } } } });
+  assert.equal(gw.status, 200, gw.text);
+  const vm = await port(m.token, { network_id: net.id });
+  const fip = await tc.request("POST", `${N}/floatingips`, { token: m.token, body: { floatingip: { floating_network_id: pub.id, port_id: vm.id } } });
+  if (fip.status === 404) return t.skip("floating IPs API not available");
+  assert.equal(fip.status, 201, fip.text);
+  assert.equal(fip.body.floatingip.port_id, vm.id);
+  const fipPort = (await tc.request("GET", `${N}/ports?device_id=${fip.body.floatingip.id}`, { token: admin })).body.ports[0];
+  assert.equal(fipPort.device_owner, "network:floatingip");
+  assert.equal(fipPort.status, "N/A");
+  assert.equal(fipPort.project_id, "");
+  assertNeutronError(await tc.request("GET", `${N}/ports/${fipPort.id}`, { token: m.token }), 404, "PortNotFound");
+  assertNeutronError(await tc.request("DELETE", `${N}/ports/${fipPort.id}`, { token: admin }), 409, "ServicePortInUse");
+  assert.equal((await tc.request("DELETE", `${N}/ports/${vm.id}`, { token: m.token })).status, 204);
+  const after = await tc.request("GET", `${N}/floatingips/${fip.body.floatingip.id}`, { token: m.token });
+  assert.equal(after.body.floatingip.port_id, null);
+  assert.equal(after.body.floatingip.fixed_ip_address, null);
+});

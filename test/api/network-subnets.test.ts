@@ -331,8 +331,10 @@ test("the public network has DevStack's subnets", async () => {
   assert.equal(byName["public-subnet"].gateway_ip, "172.24.4.1");
   assert.equal(byName["public-subnet"].enable_dhcp, false);
   assert.deepEqual(byName["public-subnet"].allocation_pools, [{ start: "172.24.4.2", end: "172.24.4.254" }]);
-  assert.equal(byName["ipv6-public-subnet"].cidr, "2001:db8::/64");
-  assert.equal(byName["ipv6-public-subnet"].gateway_ip, "2001:db8::2");
+  // The configured IPv6 range (outside tempest's 2001:db8::/48), gateway network+2 as DevStack sets it.
+  const v6 = tc.cloud.network.core.config.publicSubnetV6Cidr;
+  assert.equal(byName["ipv6-public-subnet"].cidr, v6);
+  assert.equal(byName["ipv6-public-subnet"].gateway_ip, v6.replace("::/64", "::2"));
   assert.equal(byName["ipv6-public-subnet"].enable_dhcp, false);
   assert.deepEqual(await dhcpPorts(pub.id), []);
 });

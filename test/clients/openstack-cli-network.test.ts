@@ -98,7 +98,8 @@ describe("openstack CLI networking flows against stackbox serve", { skip: !exist
     ids["sub6"] = v6.id;
     assert.equal(v6.ipv6_address_mode, "slaac");
     assert.equal(v6.ipv6_ra_mode, "slaac");
-    assert.equal(v6.gateway_ip, "2001:db8:10::1");
+    // Neutron's default IPv6 gateway is the subnet-router anycast address (the prefix itself).
+    assert.equal(v6.gateway_ip, "2001:db8:10::");
   });
 
   test("router with an external gateway and a subnet interface", async () => {
@@ -173,12 +174,25 @@ describe("openstack CLI networking flows against stackbox serve", { skip: !exist
     assert.ok(list.some((x: { ID: string }) => x.ID === rbac.id));
   });
 
-  test("quota show and quota list --network --detail", async () => {
-    const q = await os(["quota", "show", "admin", "-f", "json"]);
-    assert.ok("networks" in q || "network" in q, JSON.stringify(q));
+  // `openstack quota show` (python3-openstackclient 6.0) also asks compute and volume, which
+  // this cloud does not serve yet; the network quotas are set and shown through the commands
+  // and SDK calls that ask Neutron alone.
+  test("quota set / quota list --network --detail / openstacksdk get_quota", async () => {
+    await os(["quota", "set", "--networks", "42", "--ports", "420", "admin"]);
     const d = await os(["quota", "list", "--network", "--detail", "--project", "admin", "-f", "json"]);
     const nets = d.find((r: { Resource: string }) => r.Resource === "networks" || r.Resource === "network");
-    assert.ok(nets && nets["In Use"] >= 1, JSON.stringify(d));
+    assert.ok(nets, JSON.stringify(d));
+    assert.equal(nets.Limit, 42);
+    assert.ok(nets["In Use"] >= 1, JSON.stringify(d));
+    const script = [
+      "import json, openstack",
+      "c = openstack.connect(auth_url=AUTH, username='admin', password=PW, project_name='admin', user_domain_name='Default', project_domain_name='Default', region_name='RegionOne')",
+      "q = c.network.get_quota(c.current_project_id)",
+      "print(json.dumps({'networks': q.networks, 'ports': q.ports}))",
+    ].join("\n");
+    const r = await run(PYTHON, ["-c", `AUTH=${JSON.stringify(`${server?.url}/identity/v3`)}\nPW=${JSON.stringify(PASSWORD)}\n${script}`], base, dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}"), { networks: 42, ports: 420 });
   });
 
   test("openstacksdk sees the same networks, subnets and ports", async () => {

@@ -47,7 +47,7 @@ export function quotaRoutes(n: Network): Route[] {
         readable(ctx, project(ctx));
         const out: Record<string, number> = {};
         for (const r of n.quotas.resources()) out[r] = n.core.config.quotas[r] ?? -1;
-        return { body: { quota: { ...out, project_id: project(ctx), tenant_id: project(ctx) } } };
+        return { body: { quota: out } };
       },
     },
     ...["/v2.0/quotas/:project_id/details", "/v2.0/quotas/:project_id/details.json"].map((path): Route => ({

@@ -404,7 +404,7 @@ export class FloatingIpManager implements FloatingIpsApi {
       const fip = await getDoc(trx, "net_floatingip", fipId, this.n.core.rowLocks);
       if (!fip || typeof fip["port_id"] === "string") continue;
       this.apply(fip, { portId: null, ip: null, routerId: null });
-      await updateDoc(trx, FLOATINGIP_SPEC, fip);
+      await this.bump(trx, fip);
     }
   }
 
@@ -481,6 +481,7 @@ export class FloatingIpManager implements FloatingIpsApi {
         const fip = await this.parent(trx, caller, fipId, true);
         const out: Doc[] = [];
         for (const item of items) out.push(forwardingView(await this.createForwarding(trx, caller, fip, item)));
+        await this.bump(trx, fip);
         return out;
       }),
     );
@@ -534,10 +535,7 @@ export class FloatingIpManager implements FloatingIpsApi {
     }
     const routerId = await this.routerForForwarding(trx, caller, pf, fip);
     await this.checkRouterMatch(trx, fip, routerId, pf);
-    if (typeof fip["router_id"] !== "string") {
-      this.apply(fip, { portId: null, ip: null, routerId });
-      await updateDoc(trx, FLOATINGIP_SPEC, fip);
-    }
+    if (typeof fip["router_id"] !== "string") this.apply(fip, { portId: null, ip: null, routerId });
     await trx.insertInto("net_port_forwarding").values(PF_SPEC(pf)).execute();
     return pf;
   }
@@ -667,6 +665,7 @@ export class FloatingIpManager implements FloatingIpsApi {
         if (ext || int) await this.checkCollisions(trx, next);
         const row = PF_SPEC(next);
         await trx.updateTable("net_port_forwarding").set({ external_key: row.external_key, internal_key: row.internal_key, doc: row.doc }).where("id", "=", id).execute();
+        await this.bump(trx, fip);
         return forwardingView(next);
       }),
     );
@@ -700,9 +699,17 @@ export class FloatingIpManager implements FloatingIpsApi {
     await this.n.core.write(async (trx) => {
       const pf = await this.loadForwarding(trx, id);
       if (!pf || pf.floatingip_id !== fipId) throw this.forwardingNotFound(id);
-      await this.parent(trx, caller, fipId, true);
+      const fip = await this.parent(trx, caller, fipId, true);
       await trx.deleteFrom("net_port_forwarding").where("id", "=", id).execute();
-      await this.releaseRouters(trx, [fipId]);
+      const left = await trx.selectFrom("net_port_forwarding").select("id").where("floatingip_id", "=", fipId).executeTakeFirst();
+      if (!left && typeof fip["port_id"] !== "string") this.apply(fip, { portId: null, ip: null, routerId: null });
+      await this.bump(trx, fip);
     });
+  }
+
+  /** A forwarding's change is a change of its floating IP (PortForwarding revises_on_change). */
+  private async bump(trx: NetworkTrx, fip: Doc): Promise<void> {
+    this.n.core.touch(fip);
+    await updateDoc(trx, FLOATINGIP_SPEC, fip);
   }
 }
