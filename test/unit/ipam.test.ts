@@ -857,7 +857,7 @@ test("allocateAnySubnet is best fit, first address, gateway network + 1", () => 
   assertError(
     allocateAnySubnet([cidr("10.0.0.0/24")], [cidr("10.0.0.0/25")], 24),
     "SubnetAllocationError",
-    500,
+    409,
     "Failed to allocate subnet: Insufficient prefix space to allocate subnet size /24.",
   );
 });
@@ -867,10 +867,10 @@ test("allocateSpecificSubnet needs the cidr inside free space", () => {
   const allocated = [cidr("10.0.1.0/24")];
   assert.deepEqual(allocateSpecificSubnet(prefixes, allocated, cidr("10.0.2.0/24")), cidr("10.0.2.0/24"));
   const msg = "Failed to allocate subnet: Cannot allocate requested subnet from the available set of prefixes.";
-  assertError(allocateSpecificSubnet(prefixes, allocated, cidr("10.0.1.128/25")), "SubnetAllocationError", 500, msg);
-  assertError(allocateSpecificSubnet(prefixes, allocated, cidr("10.0.0.0/23")), "SubnetAllocationError", 500, msg);
-  assertError(allocateSpecificSubnet(prefixes, allocated, cidr("10.1.0.0/24")), "SubnetAllocationError", 500, msg);
-  assertError(allocateSpecificSubnet(prefixes, [], cidr("10.0.0.0/15")), "SubnetAllocationError", 500, msg);
+  assertError(allocateSpecificSubnet(prefixes, allocated, cidr("10.0.1.128/25")), "SubnetAllocationError", 409, msg);
+  assertError(allocateSpecificSubnet(prefixes, allocated, cidr("10.0.0.0/23")), "SubnetAllocationError", 409, msg);
+  assertError(allocateSpecificSubnet(prefixes, allocated, cidr("10.1.0.0/24")), "SubnetAllocationError", 409, msg);
+  assertError(allocateSpecificSubnet(prefixes, [], cidr("10.0.0.0/15")), "SubnetAllocationError", 409, msg);
 });
 
 test("allocateFromSubnetPool checks prefix bounds first", () => {

@@ -26,9 +26,3 @@ export const invalidInputError = (reason: string): IpamError =>
 /** neutron_lib BadRequest: "Bad %(resource)s request: %(msg)s." */
 export const badResourceRequestError = (resource: string, msg: string): IpamError =>
   badRequestError("BadRequest", `Bad ${resource} request: ${msg}.`);
-
-/**
- * A plain NeutronException. It is in no FAULT_MAP entry, so the API answers 500 with the
- * message in the body (neutron/api/api_common.py convert_exception_to_http_exc).
- */
-export const serverError = (type: string, message: string): IpamError => ({ type, status: 500, message });

@@ -3,7 +3,7 @@
  * Follows neutron/ipam/subnet_alloc.py (SubnetAllocator, SubnetPoolReader, SubnetPoolHelper)
  * and _update_subnetpool_dict in neutron/db/db_base_plugin_v2.py.
  */
-import { badRequestError, conflictError, serverError } from "./errors.js";
+import { badRequestError, conflictError } from "./errors.js";
 import type { IpamError } from "./errors.js";
 import { cidrContainsCidr, cidrRange, formatCidr, makeCidr, maxPrefix, mergeRanges, rangeToCidrs, subtractRanges } from "./ip.js";
 import type { Cidr, Ip, IpRange, IpVersion } from "./ip.js";
@@ -134,8 +134,9 @@ export interface AllocatedSubnet {
 /**
  * SubnetAllocator._allocate_any_subnet: the first block of the requested length in the first
  * (smallest) available prefix that can hold it. Its gateway is network + 1 and its pools are
- * generate_pools around that. SubnetAllocationError is a bare NeutronException, so the API
- * answers it with 500.
+ * generate_pools around that. Neutron raises SubnetAllocationError as a bare NeutronException
+ * (a 500); an exhausted pool is the client's conflict, not a server fault, so Stackbox
+ * answers 409 with the same type and message.
  */
 export function allocateAnySubnet(
   poolPrefixes: readonly Cidr[],
@@ -148,7 +149,7 @@ export function allocateAnySubnet(
     const gatewayIp = firstHostIp(cidr);
     return { cidr, gatewayIp, allocationPools: generatePools(cidr, gatewayIp) };
   }
-  return serverError(
+  return conflictError(
     "SubnetAllocationError",
     `Failed to allocate subnet: Insufficient prefix space to allocate subnet size /${prefixLen}.`,
   );
@@ -165,7 +166,7 @@ export function allocateSpecificSubnet(
 ): Cidr | IpamError {
   const fits = availablePrefixes(poolPrefixes, allocated).some((free) => cidrContainsCidr(free, cidr));
   if (fits) return cidr;
-  return serverError(
+  return conflictError(
     "SubnetAllocationError",
     "Failed to allocate subnet: Cannot allocate requested subnet from the available set of prefixes.",
   );

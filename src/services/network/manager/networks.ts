@@ -128,6 +128,8 @@ export class NetworkManager {
     const core = this.n.core;
     const projectId = String(item["project_id"]);
     await this.n.quotas.check(trx, projectId, "network");
+    // Neutron makes the project's default security group when it creates a network for it.
+    if (projectId) await this.n.securityGroups.ensureDefault(trx, projectId);
     const azs = new Set(this.n.driver.availabilityZones().filter((a) => a.resource === "network").map((a) => a.name));
     for (const hint of (item["availability_zone_hints"] as string[]) ?? []) {
       if (!azs.has(hint)) throw new NeutronError(404, "AvailabilityZoneNotFound", `AvailabilityZone ${hint} could not be found.`);
