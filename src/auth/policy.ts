@@ -116,13 +116,35 @@ export function parseCheck(check: string): Node {
 }
 
 /** Python's str() of a value, which is what oslo compares against. */
+const fieldRegexes = new Map<string, RegExp | null>();
+
+/**
+ * `field:<resource>:<field>=<value>`; a value starting with `~` is a regular expression
+ * matched at the start, as Neutron's FieldCheck does (`field:port:device_owner=~^network:`).
+ */
 function fieldCheck(spec: string, target: Target): boolean {
   const colon = spec.indexOf(":");
-  const eq = spec.lastIndexOf("=");
-  if (colon < 0 || eq < colon) return false;
+  const eq = spec.indexOf("=", colon);
+  if (colon < 0 || eq < 0) return false;
   const field = spec.slice(colon + 1, eq);
   const want = spec.slice(eq + 1);
-  return field in target && pyStr(target[field]) === want;
+  const value = target[field];
+  if (value === null || value === undefined) return false;
+  if (want.startsWith("~")) {
+    let re = fieldRegexes.get(want);
+    if (re === undefined) {
+      try {
+        re = new RegExp(want.slice(1));
+      } catch {
+        re = null;
+      }
+      fieldRegexes.set(want, re);
+    }
+    if (!re) return false;
+    const m = re.exec(pyStr(value));
+    return m !== null && m.index === 0;
+  }
+  return pyStr(value) === want;
 }
 
 function pyStr(v: unknown): string {
@@ -276,7 +298,8 @@ export function loadPolicyFile(path: string): Record<string, string> {
 
 /** Flatten a nested object to oslo-style dotted keys: {target: {project: {id}}} → "target.project.id". */
 export function flattenTarget(obj: Record<string, unknown>, prefix = "", out: Target = {}): Target {
-  for (const [k, v] of Object.entries(obj)) {
+  for (const k in obj) {
+    const v = obj[k];
     const key = prefix ? `${prefix}.${k}` : k;
     if (v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date)) {
       flattenTarget(v as Record<string, unknown>, key, out);

@@ -128,6 +128,14 @@ export class RequestContext {
    * policy dict beside `target`, which is what `user_id:%(user_id)s` (rule:owner) reads.
    */
   private policyTarget(target: Record<string, unknown>): Record<string, unknown> {
-    return flattenTarget({ ...this.params, ...target });
+    // Lists check several rules per item against one target: flatten each target once.
+    let flat = this.flattened.get(target);
+    if (!flat) {
+      flat = flattenTarget(this.params);
+      flattenTarget(target, "", flat);
+      this.flattened.set(target, flat);
+    }
+    return flat;
   }
+  private readonly flattened = new WeakMap<Record<string, unknown>, Record<string, unknown>>();
 }

@@ -9,6 +9,7 @@ import { after, test } from "node:test";
 import type { TestContext } from "node:test";
 import { persona, startTestCloud, unique } from "../support/cloud.js";
 import type { Response } from "../support/cloud.js";
+import type { PortManager } from "../../src/services/network/manager/ports.js";
 
 const tc = await startTestCloud();
 after(() => tc.close());
@@ -325,6 +326,30 @@ test("many ports on one network all get distinct MACs", async () => {
   assert.equal(r.status, 201, r.text);
   const macs = new Set(r.body.ports.map((p: Body) => p.mac_address));
   assert.equal(macs.size, 60);
+});
+
+test("a generated MAC another port holds is replaced, never a 500", async (t) => {
+  const m = await persona(tc, "member");
+  const net = await network(m.token);
+  const sub = await tc.request("POST", `${N}/subnets`, { token: m.token, body: { subnet: { network_id: net.id, cidr: "10.44.0.0/24", ip_version: 4 } } });
+  const first = await port(m.token, { network_id: net.id });
+  const ports = tc.cloud.network.ports as PortManager;
+  const random = ports.nextMac;
+  const queue = [first.mac_address, first.mac_address, "fa:16:3e:77:77:01"];
+  ports.nextMac = () => queue.shift() ?? random();
+  t.after(() => {
+    ports.nextMac = random;
+  });
+  const second = await port(m.token, { network_id: net.id });
+  assert.equal(second.mac_address, "fa:16:3e:77:77:01");
+  assert.equal(queue.length, 0, "both colliding MACs were tried");
+  if (sub.status === 201) {
+    // The addresses taken by the failed attempts were given back.
+    assert.equal(second.fixed_ips.length, 1);
+    const all = await tc.request("GET", `${N}/ports?network_id=${net.id}`, { token: m.token });
+    const used = all.body.ports.flatMap((p: Body) => p.fixed_ips.map((ip: Body) => ip.ip_address));
+    assert.equal(new Set(used).size, used.length);
+  }
 });
 
 test("port security and security groups", async () => {

@@ -104,6 +104,7 @@ export const EXTENSIONS: readonly Extension[] = [
     description: "Allow list floating ip return more port forwarding data, include'id' and 'internal_port_id'",
   },
   { alias: "quotas", name: "Quota management support", description: "Expose functions for quotas management per project" },
+  { alias: "quota_details", name: "Quota details management support", description: "Expose functions for quotas usage statistics per project" },
 ];
 
 function view(e: Extension): Record<string, unknown> {

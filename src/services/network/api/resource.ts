@@ -147,18 +147,30 @@ async function targetOf(ctx: RequestContext, ops: ResourceOps, doc: Record<strin
 }
 
 /** Apply the resource's rule and drop attributes whose `get_x:attr` rule fails. */
-function visibleDoc(ctx: RequestContext, def: ResourceDef, attrs: Record<string, Attr>, target: Record<string, unknown>, doc: Doc): Doc {
-  const out: Doc = { id: doc.id };
-  for (const [k, v] of Object.entries(doc)) {
-    const a = attrs[k];
-    if (a?.visible === false) continue;
-    // Neutron checks get_x:attr with might_not_exist: an attribute without a rule stays visible.
-    if (a?.policy) {
-      const rule = `get_${ruleName(def)}:${k}`;
-      if (ctx.hasRule(rule) && !ctx.allowed(rule, target)) continue;
+/** Per request and resource: the attributes to hide (invisible) and those behind a get rule. */
+const hiddenCache = new WeakMap<RequestContext, Map<ResourceDef, { hidden: string[]; guarded: Array<[string, string]> }>>();
+function hiddenAttrs(ctx: RequestContext, def: ResourceDef, attrs: Record<string, Attr>): { hidden: string[]; guarded: Array<[string, string]> } {
+  let perCtx = hiddenCache.get(ctx);
+  if (!perCtx) hiddenCache.set(ctx, (perCtx = new Map()));
+  let h = perCtx.get(def);
+  if (!h) {
+    h = { hidden: [], guarded: [] };
+    for (const [k, a] of Object.entries(attrs)) {
+      if (a.visible === false) h.hidden.push(k);
+      // Neutron checks get_x:attr with might_not_exist: an attribute without a rule stays visible.
+      else if (a.policy && ctx.hasRule(`get_${ruleName(def)}:${k}`)) h.guarded.push([k, `get_${ruleName(def)}:${k}`]);
     }
-    out[k] = v;
+    perCtx.set(def, h);
   }
+  return h;
+}
+
+function visibleDoc(ctx: RequestContext, def: ResourceDef, attrs: Record<string, Attr>, target: Record<string, unknown>, doc: Doc): Doc {
+  const { hidden, guarded } = hiddenAttrs(ctx, def, attrs);
+  if (hidden.length === 0 && guarded.length === 0) return doc;
+  const out: Doc = { ...doc };
+  for (const k of hidden) delete out[k];
+  for (const [k, rule] of guarded) if (k in out && !ctx.allowed(rule, target)) delete out[k];
   return out;
 }
 

@@ -54,10 +54,11 @@ export const isIntRange =
 
 export const isDict: Validator = (v) => (v !== null && typeof v === "object" && !Array.isArray(v) ? undefined : `'${pyRepr(v)}' is not a dictionary`);
 
+/** neutron_lib validate_values: "<data> is not in <valid_values display, or 'valid_values'>". */
 export const isValues =
-  (allowed: readonly unknown[]): Validator =>
+  (allowed: readonly unknown[], display = "valid_values"): Validator =>
   (v) =>
-    allowed.includes(v) ? undefined : `'${pyRepr(v)}' is not in ${pyList(allowed)}`;
+    allowed.includes(v) ? undefined : `${pyRepr(v)} is not in ${display}`;
 
 export function pyList(values: readonly unknown[]): string {
   return `[${values.map((x) => (typeof x === "string" ? `'${x}'` : pyRepr(x))).join(", ")}]`;

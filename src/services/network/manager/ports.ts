@@ -80,6 +80,9 @@ export const isTrusted = (owner: unknown): boolean => typeof owner === "string" 
 export class PortManager implements PortsApi {
   constructor(private readonly n: Network) {}
 
+  /** Where generated MACs come from: base_mac plus random octets (tests force collisions here). */
+  nextMac: () => string = () => randomMac(this.n.core.config.baseMac);
+
   // ---------------------------------------------------------------- reads
 
   async load(q: Q, id: string, lock = false): Promise<Doc | undefined> {
@@ -261,7 +264,7 @@ export class PortManager implements PortsApi {
     // A generated MAC that another port took meanwhile is replaced (with its SLAAC
     // addresses); a requested one is refused.
     for (let attempt = 1; ; attempt++) {
-      const mac = requestedMac ?? randomMac(core.config.baseMac);
+      const mac = requestedMac ?? this.nextMac();
       doc["mac_address"] = mac;
       const ipamPort = { id, network_id: networkId, mac_address: mac, device_owner: owner, device_id: deviceId };
       const ips = await this.n.ipam.allocate(trx, ipamPort, fixedIps);
