@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, test } from "node:test";
 import { ManualClock } from "../../src/common/clock.js";
-import { persona, startTestCloud, unique } from "../support/cloud.js";
+import { assertNeutronError, persona, startTestCloud, unique } from "../support/cloud.js";
 
 const clock = new ManualClock();
 const tc = await startTestCloud({}, { clock });
@@ -15,15 +15,6 @@ after(() => tc.close());
 const N = "/networking/v2.0";
 const admin = await tc.adminToken();
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function assertNeutronError(res: { status: number; body: any; text?: string }, status: number, type?: string, message?: string | RegExp): void {
-  assert.equal(res.status, status, res.text ?? JSON.stringify(res.body));
-  assert.ok(res.body?.NeutronError, `NeutronError body expected: ${res.text}`);
-  assert.equal(typeof res.body.NeutronError.message, "string");
-  if (type) assert.equal(res.body.NeutronError.type, type, res.text);
-  if (typeof message === "string") assert.equal(res.body.NeutronError.message, message);
-  else if (message) assert.match(res.body.NeutronError.message, message);
-}
 
 async function network(token: string, body: Record<string, unknown> = {}): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const r = await tc.request("POST", `${N}/networks`, { token, body: { network: { name: unique("net"), ...body } } });

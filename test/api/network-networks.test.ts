@@ -5,20 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { persona, startTestCloud, unique } from "../support/cloud.js";
+import { assertNeutronError, persona, startTestCloud, unique } from "../support/cloud.js";
 
 const tc = await startTestCloud();
 after(() => tc.close());
 const N = "/networking/v2.0";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function assertNeutronError(res: { status: number; body: any }, status: number, type?: string): void {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.ok(res.body?.NeutronError, `NeutronError body expected: ${JSON.stringify(res.body)}`);
-  assert.equal(typeof res.body.NeutronError.message, "string");
-  assert.equal(res.body.NeutronError.detail, "");
-  if (type) assert.equal(res.body.NeutronError.type, type);
-}
 
 test("version documents", async () => {
   const root = await tc.request("GET", "/networking/");

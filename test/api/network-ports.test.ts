@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import type { TestContext } from "node:test";
-import { persona, startTestCloud, unique } from "../support/cloud.js";
+import { assertNeutronError, persona, startTestCloud, unique } from "../support/cloud.js";
 import type { Response } from "../support/cloud.js";
 import type { PortManager } from "../../src/services/network/manager/ports.js";
 
@@ -15,14 +15,6 @@ const tc = await startTestCloud();
 after(() => tc.close());
 const N = "/networking/v2.0";
 
-function assertNeutronError(res: Response, status: number, type?: string, message?: string | RegExp): void {
-  assert.equal(res.status, status, res.text);
-  assert.ok(res.body?.NeutronError, `NeutronError body expected: ${res.text}`);
-  assert.equal(res.body.NeutronError.detail, "");
-  if (type) assert.equal(res.body.NeutronError.type, type, res.text);
-  if (typeof message === "string") assert.equal(res.body.NeutronError.message, message);
-  else if (message) assert.match(res.body.NeutronError.message, message);
-}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Body = any;

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { persona, startTestCloud, unique } from "../support/cloud.js";
+import { assertNeutronError, persona, startTestCloud, unique } from "../support/cloud.js";
 
 const tc = await startTestCloud();
 after(() => tc.close());
@@ -14,14 +14,6 @@ const N = "/networking/v2.0";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Body = any;
 
-function assertNeutronError(res: { status: number; body: Body }, status: number, type: string, message?: string | RegExp): void {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.ok(res.body?.NeutronError, `NeutronError body expected: ${JSON.stringify(res.body)}`);
-  assert.equal(res.body.NeutronError.type, type, JSON.stringify(res.body));
-  assert.equal(res.body.NeutronError.detail, "");
-  if (typeof message === "string") assert.equal(res.body.NeutronError.message, message);
-  else if (message) assert.match(res.body.NeutronError.message, message);
-}
 
 async function newGroup(token: string, extra: Record<string, unknown> = {}): Promise<Body> {
   const r = await tc.request("POST", `${N}/security-groups`, { token, body: { security_group: { name: unique("sg"), ...extra } } });

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import type { FixedIp } from "../../src/services/network/api/deps.js";
-import { persona, startTestCloud, unique } from "../support/cloud.js";
+import { assertNeutronError, persona, startTestCloud, unique } from "../support/cloud.js";
 
 const tc = await startTestCloud();
 after(() => tc.close());
@@ -18,13 +18,6 @@ const member = await persona(tc, "member");
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Body = any;
 
-function assertNeutronError(res: { status: number; body: Body }, status: number, type: string, message?: RegExp): void {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.ok(res.body?.NeutronError, `NeutronError body expected: ${JSON.stringify(res.body)}`);
-  assert.equal(res.body.NeutronError.type, type, JSON.stringify(res.body));
-  assert.equal(res.body.NeutronError.detail, "");
-  if (message) assert.match(res.body.NeutronError.message, message);
-}
 
 async function network(token: string, extra: Record<string, unknown> = {}): Promise<string> {
   const r = await tc.request("POST", `${N}/networks`, { token, body: { network: { name: unique("net"), ...extra } } });

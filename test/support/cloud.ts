@@ -174,3 +174,15 @@ export function assertIdentityError(res: { status: number; body: any; text?: str
   if (typeof message === "string") assert.equal(res.body.error.message, message);
   else if (message) assert.match(res.body.error.message, message);
 }
+
+/** A Neutron error: status, {"NeutronError": {"type", "message", "detail": ""}}, optionally its type and message. */
+export function assertNeutronError(res: { status: number; body: any; text?: string }, status: number, type?: string, message?: string | RegExp): void { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const shown = res.text ?? JSON.stringify(res.body);
+  assert.equal(res.status, status, shown);
+  assert.ok(res.body?.NeutronError, `NeutronError body expected: ${shown}`);
+  assert.equal(typeof res.body.NeutronError.message, "string", shown);
+  assert.equal(res.body.NeutronError.detail, "", shown);
+  if (type) assert.equal(res.body.NeutronError.type, type, shown);
+  if (typeof message === "string") assert.equal(res.body.NeutronError.message, message);
+  else if (message) assert.match(res.body.NeutronError.message, message);
+}
