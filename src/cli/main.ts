@@ -53,7 +53,7 @@ common(program.command("serve"))
     if (o["logLevel"]) flags.logLevel = o["logLevel"] as string;
     const config = loadConfig(o.config ? { file: o.config, flags } : { flags });
     const cloud = await startCloud(config);
-    const lines = [`Stackbox is serving at ${cloud.url}`, `  identity: ${cloud.url}/identity/v3`];
+    const lines = [`Stackbox is serving at ${cloud.url}`, `  identity: ${cloud.url}/identity/v3`, `  network:  ${cloud.url}/networking`];
     if (cloud.boot.adminPassword) {
       lines.push(`  admin user: admin  password: ${cloud.boot.adminPassword}  (project admin, domain Default)`);
     }
