@@ -596,8 +596,11 @@ async function listHandler(ctx: RequestContext, def: ResourceDef, attrs: Record<
         if (reverse) end = at;
         else start = at + 1;
       } else {
+        // Neutron reads the marker row with the caller's context (_get_marker_obj): one the
+        // caller may not see is not found, or its existence and its place in the sort order
+        // (a probe of another project's values) would show through the page.
         const m = await ops.get(ctx, marker);
-        if (!m) throw notFoundFor(def, marker);
+        if (!m || !ctx.allowed(`get_${ruleName(def)}`, await targetOf(ctx, ops, m))) throw notFoundFor(def, marker);
         if (reverse) end = visible.findIndex((v) => order(v.doc, m) >= 0);
         else start = visible.findIndex((v) => order(v.doc, m) > 0);
         if (end < 0) end = visible.length;

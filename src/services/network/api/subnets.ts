@@ -32,6 +32,18 @@ const toCanonicalIp: Converter = (v) => (typeof v === "string" ? convertIpToCano
 
 const noneToEmptyList: Converter = (v) => (v === null ? [] : v);
 
+/**
+ * dns_nameservers: None is []; Neutron's validate_nameservers and _validate_subnet iterate
+ * whatever came (a dict's keys, a string's characters), so those become the list they iterate
+ * rather than reaching the subnet checks as a non-list (a 500 here).
+ */
+const toNameserverList: Converter = (v) => {
+  if (v === null) return [];
+  if (typeof v === "string") return [...v];
+  if (typeof v === "object" && !Array.isArray(v)) return Object.keys(v);
+  return v;
+};
+
 /** validate_non_negative (after convert_to_int). */
 export const isNonNegative: Validator = (v) => (typeof v === "number" && v < 0 ? `'${v}' should be non-negative` : undefined);
 
@@ -81,7 +93,7 @@ export const SUBNET: ResourceDef = {
       sort: true,
     },
     allocation_pools: { post: true, put: true, default: undefined, validate: validateIpPools },
-    dns_nameservers: { post: true, put: true, default: undefined, convert: noneToEmptyList, validate: validateNameservers },
+    dns_nameservers: { post: true, put: true, default: undefined, convert: toNameserverList, validate: validateNameservers },
     host_routes: { post: true, put: true, default: undefined, convert: noneToEmptyList, validate: validateHostRoutes },
     ...OWNER_ATTRS,
     enable_dhcp: { post: true, put: true, default: true, convert: toBoolean, filter: true, sort: true },

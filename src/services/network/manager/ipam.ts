@@ -332,8 +332,15 @@ export class IpamManager implements IpamApi {
   private async take(trx: NetworkTrx, port: PortInfo, wants: Want[]): Promise<FixedIp[]> {
     if (wants.length === 0) return [];
     // Specific addresses first: they may be next in line for the open requests (_ipam_allocate_ips).
-    const ordered = [...wants.filter((w) => w.kind === "ip"), ...wants.filter((w) => w.kind !== "ip")];
-    await this.lockSubnets(trx, ordered);
+    let ordered = [...wants.filter((w) => w.kind === "ip"), ...wants.filter((w) => w.kind !== "ip")];
+    const locked = await this.lockSubnets(trx, ordered);
+    if (locked) {
+      // The subnets were read before the lock: one deleted meanwhile must not get an address
+      // (a port holding an allocation on a subnet that no longer exists). Neutron's IPAM fails
+      // such a request with SubnetNotFound.
+      ordered = ordered.map((w) => (w.kind === "any" ? { ...w, subnets: w.subnets.filter((s) => locked.has(s.id)) } : w));
+      for (const w of ordered) if (w.kind !== "any" && !locked.has(w.subnet.id)) throw notFound("subnet", w.subnet.id);
+    }
     const preferNext = port.device_owner === DEVICE_OWNER_DHCP || port.device_owner === DEVICE_OWNER_DISTRIBUTED;
     const takenCache = new Map<string, Set<bigint>>();
     const out: FixedIp[] = [];
@@ -363,21 +370,26 @@ export class IpamManager implements IpamApi {
     return out;
   }
 
-  /** PostgreSQL: take the subnets' row locks, in id order, before looking for free addresses. */
-  private async lockSubnets(trx: NetworkTrx, wants: readonly Want[]): Promise<void> {
-    if (!this.n.core.rowLocks) return;
+  /**
+   * PostgreSQL: take the subnets' row locks, in id order, before looking for free addresses.
+   * Returns the ids still there once locked (undefined on SQLite, where nothing can change).
+   */
+  private async lockSubnets(trx: NetworkTrx, wants: readonly Want[]): Promise<Set<string> | undefined> {
+    if (!this.n.core.rowLocks) return undefined;
     const ids = new Set<string>();
     for (const w of wants) {
       if (w.kind === "any") for (const s of w.subnets) ids.add(s.id);
       else ids.add(w.subnet.id);
     }
-    await trx
+    if (ids.size === 0) return ids;
+    const rows = await trx
       .selectFrom("net_subnet")
       .select("id")
       .where("id", "in", [...ids].sort())
       .orderBy("id")
       .forUpdate()
       .execute();
+    return new Set(rows.map((r) => r.id));
   }
 
   /**

@@ -193,8 +193,15 @@ export class PortManager implements PortsApi {
     const projectId = String(item["project_id"] ?? "");
     const owner = String(item["device_owner"] ?? "");
     const deviceId = String(item["device_id"] ?? "");
-    const net = await getDoc(trx, "net_network", networkId);
-    if (!net) throw notFound("network", networkId);
+    // PostgreSQL: a key-share lock on the network makes a concurrent network delete (which locks
+    // the row for update) wait for this port and then refuse with NetworkInUse, instead of
+    // leaving the port on a network that is gone (Neutron's delete_network re-checks its ports
+    // inside the transaction that removes the network).
+    let netQuery = trx.selectFrom("net_network").select("doc").where("id", "=", networkId);
+    if (core.rowLocks) netQuery = netQuery.forKeyShare();
+    const netRow = await netQuery.executeTakeFirst();
+    if (!netRow) throw notFound("network", networkId);
+    const net = JSON.parse(netRow.doc) as Doc;
     if (caller) {
       await this.assertDeviceIdOwned(trx, caller, owner, deviceId, projectId);
       await this.n.quotas.check(trx, projectId, "port");

@@ -114,8 +114,10 @@ export function ruleFingerprint(rule: Record<string, unknown>): string {
     v(rule["port_range_max"]),
     v(rule["port_range_min"]),
     protocol === null || protocol === undefined ? none : protocolNameAndNum(String(protocol), rule["ethertype"]).join("/"),
-    v(rule["remote_group_id"]),
-    v(rule["remote_address_group_id"]),
+    // An empty remote group id is stored as null (insertRule): the same rule, the same print,
+    // or the duplicate check misses it and the unique key answers with a 500.
+    v(emptyToNull(rule["remote_group_id"])),
+    v(emptyToNull(rule["remote_address_group_id"])),
     prefix === "0.0.0.0/0" || prefix === "::/0" ? none : v(prefix),
   ].join("\n");
 }
