@@ -61,6 +61,8 @@ export const EXTENSIONS: readonly Extension[] = [
     name: "Tag support for resources with standard attribute: subnet, router, network, subnetpool, port, security_group, floatingip",
     description: "Enables to set tag on resources with standard attribute.",
   },
+  // The original network-only tag extension (Neutron Mitaka–Stein); its API is the same routes on networks.
+  { alias: "tag", name: "Tag support", description: "Enables to set tag on resources." },
   { alias: "tag-creation", name: "Tag creation extension", description: "Allow to create multiple tags for a resource" },
   { alias: "network-ip-availability", name: "Network IP Availability", description: "Provides IP availability data for each network and subnet." },
   { alias: "service-type", name: "Neutron Service Type Management", description: "API for retrieving service providers for Neutron advanced services" },
