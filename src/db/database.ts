@@ -61,7 +61,22 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   file.pragma("synchronous = FULL");
   file.pragma("foreign_keys = ON");
   file.pragma("busy_timeout = 5000");
-  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: file }) }) as AnyDB;
+  // Kysely prepares every statement anew; a bounded cache of prepared statements by SQL text
+  // saves that on the hot paths (a statement is run at once and never iterated concurrently).
+  const statements = new Map<string, SQLite.Statement>();
+  const database = {
+    close: () => file.close(),
+    prepare: (text: string): SQLite.Statement => {
+      let st = statements.get(text);
+      if (!st) {
+        st = file.prepare(text);
+        if (statements.size >= 500) statements.delete(statements.keys().next().value as string);
+        statements.set(text, st);
+      }
+      return st;
+    },
+  };
+  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database }) }) as AnyDB;
   const dataVersion = file.prepare("PRAGMA data_version").pluck();
   return { db, dialect: "sqlite", externalChanges: () => dataVersion.get() as number, close: () => db.destroy() };
 }
