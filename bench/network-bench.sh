@@ -24,6 +24,7 @@ else
 fi
 MY_SID=$(session_of $$ 2>/dev/null || echo 0)
 SERVER_SIDS=${PID:+$(session_of "$PID" 2>/dev/null || true)}
+if [ -n "${BENCH_EXTRA_SERVER_PID:-}" ]; then SERVER_SIDS="$SERVER_SIDS $(session_of "$BENCH_EXTRA_SERVER_PID" 2>/dev/null || true)"; fi
 
 BODY=$(printf '{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin","domain":{"id":"default"},"password":"%s"}}},"scope":{"project":{"name":"admin","domain":{"id":"default"}}}}}' "$PW")
 TOKEN=$(curl -sf -i -X POST "$BASE/identity/v3/auth/tokens" -H 'content-type: application/json' -d "$BODY" | awk 'tolower($1)=="x-subject-token:"{print $2}' | tr -d '\r')
