@@ -123,6 +123,7 @@ const fieldRegexes = new Map<string, RegExp | null>();
  * matched at the start, as Neutron's FieldCheck does (`field:port:device_owner=~^network:`).
  */
 function fieldCheck(spec: string, target: Target): boolean {
+  targetRead = true;
   const colon = spec.indexOf(":");
   const eq = spec.indexOf("=", colon);
   if (colon < 0 || eq < 0) return false;
@@ -155,7 +156,11 @@ function pyStr(v: unknown): string {
 }
 
 /** `%(key)s` formatting against the target; undefined when a key is missing (oslo: False). */
+/** Set whenever an evaluation reads the target (see PolicyEngine.checkTracked). */
+let targetRead = false;
+
 function interpolate(match: string, target: Target): string | undefined {
+  if (match.includes("%(")) targetRead = true;
   let missing = false;
   const s = match.replace(/%\(([^)]+)\)s/g, (_m, key: string) => {
     if (!(key in target)) {
@@ -224,6 +229,17 @@ export class PolicyEngine {
     const n = this.node(name) ?? this.node("default");
     if (!n) return false;
     return this.evalNode(n, target, creds, 0);
+  }
+
+  /**
+   * check(), also telling whether the answer depended on the target at all. An evaluation that
+   * never read the target (an admin passing `rule:admin_only` first) answers the same for
+   * every target with these credentials, so a caller may reuse it across a list's items.
+   */
+  checkTracked(name: string, target: Target, creds: Credentials): { ok: boolean; targetRead: boolean } {
+    targetRead = false;
+    const ok = this.check(name, target, creds);
+    return { ok, targetRead };
   }
 
   /** The token's scope must be one the rule allows (only when enforce_scope is on). */

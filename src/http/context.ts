@@ -109,14 +109,21 @@ export class RequestContext {
     this.policy.enforce(rule, this.policyTarget(target), caller.creds, caller.scope);
   }
 
-  /** Check without throwing (for list filtering). */
+  /**
+   * Check without throwing (for list filtering). Answers that did not depend on the target
+   * are remembered for the rest of the request, so a list of 10,000 items checks an admin's
+   * rules once instead of once per item.
+   */
   allowed(rule: string, target: Record<string, unknown> = {}): boolean {
+    const known = this.targetFree.get(rule);
+    if (known !== undefined) return known;
     const caller = this.caller;
-    return (
-      this.policy.scopeAllowed(rule, caller.scope) &&
-      this.policy.check(rule, this.policyTarget(target), caller.creds)
-    );
+    if (!this.policy.scopeAllowed(rule, caller.scope)) return false;
+    const { ok, targetRead } = this.policy.checkTracked(rule, this.policyTarget(target), caller.creds);
+    if (!targetRead) this.targetFree.set(rule, ok);
+    return ok;
   }
+  private readonly targetFree = new Map<string, boolean>();
 
   /** Whether a rule is registered (Neutron skips attribute rules that do not exist). */
   hasRule(rule: string): boolean {

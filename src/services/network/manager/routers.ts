@@ -877,7 +877,8 @@ export class RouterManager implements RoutersApi {
     }
     const cidrs: string[] = [];
     const ips: string[] = [];
-    for (const p of await findDocs(trx, "net_port", { device_id: routerId })) {
+    // Only the router's own ports: anyone may create a port whose device_id names the router.
+    for (const p of await findDocs(trx, "net_port", { device_id: routerId, device_owner: ROUTER_PORT_OWNERS })) {
       for (const ip of fixedIpsOf(p)) {
         const s = await this.n.subnets.load(trx, ip.subnet_id);
         if (s) cidrs.push(String(s["cidr"]));
