@@ -129,3 +129,37 @@ test("every registered Keystone default parses and every rule: reference resolve
     }
   }
 });
+
+test("Neutron's field checks: literal values and ~regular expressions", () => {
+  const e = new PolicyEngine(
+    [
+      { name: "shared", check: "field:networks:shared=True", scopes: [] },
+      { name: "external", check: "field:networks:router:external=True", scopes: [] },
+      { name: "net_owner_port", check: "field:port:device_owner=~^network:", scopes: [] },
+      { name: "not_net_port", check: "not field:port:device_owner=~^network:", scopes: [] },
+    ],
+    { enforceScope: false, enforceNewDefaults: false },
+  );
+  const c: Credentials = { roles: ["member"] };
+  assert.equal(e.check("shared", { shared: true }, c), true);
+  assert.equal(e.check("shared", { shared: false }, c), false);
+  assert.equal(e.check("shared", {}, c), false);
+  assert.equal(e.check("external", { "router:external": true }, c), true);
+  assert.equal(e.check("net_owner_port", { device_owner: "network:dhcp" }, c), true);
+  assert.equal(e.check("net_owner_port", { device_owner: "compute:nova" }, c), false);
+  assert.equal(e.check("net_owner_port", { device_owner: "my-network:x" }, c), false, "anchored at the start");
+  assert.equal(e.check("not_net_port", { device_owner: "compute:nova" }, c), true);
+});
+
+test("checkTracked tells whether the answer depended on the target", () => {
+  const e = new PolicyEngine(
+    [
+      { name: "admin_only", check: "role:admin", scopes: [] },
+      { name: "get_port", check: "rule:admin_only or project_id:%(project_id)s", scopes: [] },
+    ],
+    { enforceScope: false, enforceNewDefaults: false },
+  );
+  assert.deepEqual(e.checkTracked("get_port", { project_id: "p" }, { roles: ["admin"], project_id: "q" }), { ok: true, targetRead: false });
+  assert.deepEqual(e.checkTracked("get_port", { project_id: "p" }, { roles: ["member"], project_id: "p" }), { ok: true, targetRead: true });
+  assert.deepEqual(e.checkTracked("get_port", { project_id: "p" }, { roles: ["member"], project_id: "q" }), { ok: false, targetRead: true });
+});
