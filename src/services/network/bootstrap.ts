@@ -24,22 +24,29 @@ export async function bootstrapNetwork(n: Network, adminProjectId: string): Prom
   if (externals.length > 0 && !externals.some((d) => d["name"] === name)) return;
   let net = externals.find((d) => d["name"] === name);
   if (!net) {
-    [net] = await n.networks.create(admin, [
-      {
-        name,
-        project_id: adminProjectId,
-        tenant_id: adminProjectId,
-        admin_state_up: true,
-        shared: false,
-        "router:external": true,
-        "provider:network_type": "flat",
-        "provider:physical_network": "public",
-        port_security_enabled: true,
-        availability_zone_hints: [],
-        description: "",
-        mtu: null,
-      },
-    ]);
+    try {
+      [net] = await n.networks.create(admin, [
+        {
+          name,
+          project_id: adminProjectId,
+          tenant_id: adminProjectId,
+          admin_state_up: true,
+          shared: false,
+          "router:external": true,
+          "provider:network_type": "flat",
+          "provider:physical_network": "public",
+          port_security_enabled: true,
+          availability_zone_hints: [],
+          description: "",
+          mtu: null,
+        },
+      ]);
+    } catch (e) {
+      // Another process starting on the same PostgreSQL created it first (the flat segment on
+      // physnet public is unique): use that one.
+      if (!(e instanceof NeutronError && e.status === 409)) throw e;
+      net = (await n.networks.list(admin)).find((d) => d["router:external"] === true && d["name"] === name);
+    }
   }
   if (!net) return;
   const subnets = n.subnets as SubnetManager;
