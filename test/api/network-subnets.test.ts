@@ -568,11 +568,10 @@ test("32 concurrent port creates on a /27: no address twice, the extras get 409 
   for (const r of ok) assert.equal(r.body.port.fixed_ips[0].subnet_id, s.id);
 });
 
-test("10,000 allocations on a /16 stay fast and unique (IPAM directly)", async () => {
+test("10,000 allocations on a /16 stay unique (IPAM directly; speed is measured by npm run bench)", async () => {
   const n = tc.cloud.network;
   const net = await network(admin);
   const s = await subnet(admin, { network_id: net, cidr: "10.42.0.0/16", enable_dhcp: false });
-  const started = Date.now();
   const seen = new Set<string>();
   for (let batch = 0; batch < 10; batch++) {
     await n.core.write(async (trx) => {
@@ -585,9 +584,7 @@ test("10,000 allocations on a /16 stay fast and unique (IPAM directly)", async (
       }
     });
   }
-  const ms = Date.now() - started;
   assert.equal(seen.size, 10000);
-  assert.ok(ms < 20000, `10,000 allocations took ${ms} ms`);
   await n.core.write((trx) => trx.deleteFrom("net_ip_allocation").where("subnet_id", "=", s.id).execute());
 });
 
