@@ -7,25 +7,13 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { assertNeutronError, persona, startTestCloud, unique } from "../support/cloud.js";
-import type { Response } from "../support/cloud.js";
+import { networkApi } from "../support/network.js";
+import type { Body } from "../support/network.js";
 
 const tc = await startTestCloud();
 after(() => tc.close());
-const N = "/networking/v2.0";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Body = any;
-
-async function ok(res: Promise<Response>, status = 200): Promise<Body> {
-  const r = await res;
-  assert.equal(r.status, status, r.text);
-  return r.body;
-}
-
-const get = (token: string, path: string): Promise<Response> => tc.request("GET", `${N}${path}`, { token });
-const post = (token: string, path: string, body: unknown): Promise<Response> => tc.request("POST", `${N}${path}`, { token, body });
-const put = (token: string, path: string, body: unknown): Promise<Response> => tc.request("PUT", `${N}${path}`, { token, body });
-const del = (token: string, path: string): Promise<Response> => tc.request("DELETE", `${N}${path}`, { token });
+const { get, post, put, del, ok } = networkApi(tc);
 
 async function network(token: string): Promise<Body> {
   return (await ok(post(token, "/networks", { network: { name: unique("net") } }), 201)).network;
