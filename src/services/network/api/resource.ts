@@ -136,8 +136,16 @@ export function pyRepr(v: unknown): string {
   return JSON.stringify(v);
 }
 
+const mergedAttrs = new WeakMap<ResourceDef, Record<string, Attr>>();
+
+/** The resource's attributes with the standard ones (computed once per definition). */
 export function allAttrs(def: ResourceDef): Record<string, Attr> {
-  return def.standard === false ? def.attrs : { ...STANDARD_ATTRS, ...def.attrs };
+  let attrs = mergedAttrs.get(def);
+  if (!attrs) {
+    attrs = def.standard === false ? def.attrs : { ...STANDARD_ATTRS, ...def.attrs };
+    mergedAttrs.set(def, attrs);
+  }
+  return attrs;
 }
 
 /** The policy target of a document: the document, owner aliases and parent entries. */

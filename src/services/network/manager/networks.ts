@@ -281,7 +281,10 @@ export class NetworkManager {
       .executeTakeFirst();
     if (shared && !wildcard) await this.addWildcard(trx, doc, "access_as_shared");
     if (!shared && wildcard) {
-      await this.assertNotUsedByOthers(trx, doc, "access_as_shared");
+      // The same check as deleting the wildcard RBAC entry (Neutron's update_network deletes it).
+      if (await this.n.rbac.projectPortsOnNetwork(trx, doc, "*")) {
+        throw conflict("InvalidSharedSetting", `Unable to reconfigure sharing settings for network ${doc.id}. Multiple tenants are using it.`);
+      }
       await trx.deleteFrom("net_rbac_policy").where("id", "=", wildcard.id).execute();
     }
   }
@@ -296,29 +299,6 @@ export class NetworkManager {
       throw conflict("ExternalNetworkInUse", `External network ${doc.id} cannot be updated to be made non-external, since it has existing gateway ports.`);
     }
     await trx.deleteFrom("net_rbac_policy").where("object_id", "=", doc.id).where("action", "=", "access_as_external").execute();
-  }
-
-  /**
-   * Neutron refuses to withdraw access that other projects are using: their ports on the
-   * network (InvalidSharedSetting / RbacPolicyInUse).
-   */
-  async assertNotUsedByOthers(q: Q, doc: Doc, action: string, targetProject = "*"): Promise<void> {
-    if (action !== "access_as_shared") return;
-    const owner = String(doc["project_id"]);
-    let query = q.selectFrom("net_port").select("project_id").where("network_id", "=", doc.id).where("project_id", "!=", owner).where("device_owner", "not like", "network:%");
-    if (targetProject !== "*") query = query.where("project_id", "=", targetProject);
-    const used = await query.execute();
-    if (used.length === 0) return;
-    // Others still reached through another grant keep their access.
-    const grants = await q.selectFrom("net_rbac_policy").select(["target_project", "action"]).where("object_id", "=", doc.id).where("action", "=", "access_as_shared").execute();
-    const stillGranted = (p: string): boolean =>
-      grants.some((g) => (g.target_project === "*" && targetProject !== "*") || (g.target_project === p && g.target_project !== targetProject));
-    if (used.some((u) => !stillGranted(u.project_id))) {
-      if (targetProject === "*") {
-        throw conflict("InvalidSharedSetting", `Unable to reconfigure sharing settings for network ${doc.id}. Multiple tenants are using it.`);
-      }
-      throw conflict("RbacPolicyInUse", `RBAC policy on object ${doc.id} cannot be removed because other objects depend on it.`);
-    }
   }
 
   async delete(id: string, ifRevision: number | undefined): Promise<void> {

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { NeutronError, badRequest } from "../errors.js";
 import type { NetworkCore } from "../core.js";
 import type { Q } from "../store/tables.js";
@@ -19,7 +20,7 @@ export type QuotaResource = keyof typeof QUOTA_TABLES;
 /**
  * Neutron's DbQuotaDriver: per-project limits over configured defaults, usage counted from
  * the resources themselves inside the creating transaction (so concurrent creates on
- * PostgreSQL, which lock the project's quota rows first, cannot both slip under a limit).
+ * PostgreSQL, which take a per-project advisory lock first, cannot both slip under a limit).
  */
 export class QuotaManager {
   constructor(private readonly core: NetworkCore) {}
@@ -51,12 +52,9 @@ export class QuotaManager {
     const limit = (await this.limits(q, projectId))[resource];
     if (limit < 0) return;
     if (this.core.rowLocks) {
-      // Serialise creators of one project's resource on PostgreSQL: the quota row is the lock.
-      await q
-        .insertInto("net_quota")
-        .values({ project_id: projectId, resource: `lock:${resource}`, hard_limit: 0 })
-        .onConflict((oc) => oc.columns(["project_id", "resource"]).doUpdateSet({ hard_limit: 0 }))
-        .execute();
+      // Serialise creators of one project's resource on PostgreSQL with a transaction-scoped
+      // advisory lock (no row of its own), so two cannot both count themselves under the limit.
+      await sql`select pg_advisory_xact_lock(hashtext(${`net-quota\n${projectId}\n${resource}`}))`.execute(q);
     }
     const used = await this.usage(q, projectId, resource);
     if (used + adding > limit) {
@@ -86,13 +84,13 @@ export class QuotaManager {
 
   async reset(projectId: string): Promise<void> {
     await this.core.write(async (trx) => {
-      await trx.deleteFrom("net_quota").where("project_id", "=", projectId).where("resource", "not like", "lock:%").execute();
+      await trx.deleteFrom("net_quota").where("project_id", "=", projectId).execute();
     });
   }
 
   /** Projects with limits of their own (GET /v2.0/quotas). */
   async projectsWithLimits(q: Q): Promise<string[]> {
-    const rows = await q.selectFrom("net_quota").select("project_id").where("resource", "not like", "lock:%").distinct().execute();
+    const rows = await q.selectFrom("net_quota").select("project_id").distinct().execute();
     return rows.map((r) => r.project_id);
   }
 }

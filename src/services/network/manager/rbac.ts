@@ -374,8 +374,11 @@ export class RbacManager {
     return (await rbacGrants(q, "network", caller.projectId, [net.id])).length > 0;
   }
 
-  /** ensure_no_project_ports_on_network: ports of the project that would lose access. */
-  private async projectPortsOnNetwork(q: Q, net: Doc, project: string): Promise<boolean> {
+  /**
+   * ensure_no_project_ports_on_network: whether a project ("*": every project no other entry
+   * still grants) has ports on the network, so withdrawing its shared access would strand them.
+   */
+  async projectPortsOnNetwork(q: Q, net: Doc, project: string): Promise<boolean> {
     const owner = String(net["project_id"]);
     let query = q.selectFrom("net_port").select("id").where("network_id", "=", net.id);
     if (project === "*") {

@@ -616,15 +616,7 @@ export class RouterManager implements RoutersApi {
       this.n.core.touch(router);
       await updateDoc(trx, ROUTER_SPEC, router);
       await this.n.driver.realize("router", router.id, "update");
-      return {
-        id: router.id,
-        tenant_id: String(port["project_id"]),
-        project_id: String(port["project_id"]),
-        port_id: port.id,
-        network_id: String(port["network_id"]),
-        subnet_id: subnets.at(-1)?.id ?? "",
-        subnet_ids: subnets.map((s) => s.id),
-      };
+      return interfaceInfo(router.id, port, subnets, subnets.at(-1));
     });
   }
 
@@ -745,15 +737,7 @@ export class RouterManager implements RoutersApi {
       this.n.core.touch(router);
       await updateDoc(trx, ROUTER_SPEC, router);
       await this.n.driver.realize("router", router.id, "update");
-      return {
-        id: router.id,
-        tenant_id: String(port["project_id"]),
-        project_id: String(port["project_id"]),
-        port_id: port.id,
-        network_id: String(port["network_id"]),
-        subnet_id: subnets[0]?.id ?? "",
-        subnet_ids: subnets.map((s) => s.id),
-      };
+      return interfaceInfo(router.id, port, subnets, subnets[0]);
     });
   }
 
@@ -915,4 +899,17 @@ export class RouterManager implements RoutersApi {
       return (await this.present(trx, [router]))[0] as Doc;
     });
   }
+}
+
+/** The body of add/remove_router_interface (l3_db._make_router_interface_info). */
+function interfaceInfo(routerId: string, port: Doc, subnets: Doc[], subnet: Doc | undefined): InterfaceInfo {
+  return {
+    id: routerId,
+    tenant_id: String(port["project_id"]),
+    project_id: String(port["project_id"]),
+    port_id: port.id,
+    network_id: String(port["network_id"]),
+    subnet_id: subnet?.id ?? "",
+    subnet_ids: subnets.map((s) => s.id),
+  };
 }
