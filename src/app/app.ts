@@ -24,6 +24,20 @@ import { SimulatedNetworkDriver } from "../drivers/network/simulated/simulated.j
 import type { Network } from "../services/network/api/deps.js";
 import { bootstrapNetwork } from "../services/network/bootstrap.js";
 import { createNetwork, networkMigrations, networkService } from "../services/network/index.js";
+import { ImageClient } from "../clients/image.js";
+import { NetworkClient } from "../clients/network.js";
+import { PlacementClient } from "../clients/placement.js";
+import { LocalBlobStore } from "../drivers/blob/local/local.js";
+import type { BlobStore } from "../drivers/blob/blob.js";
+import { SimulatedHypervisorDriver } from "../drivers/compute/simulated/simulated.js";
+import type { Compute } from "../services/compute/index.js";
+import { bootstrapCompute, computeMigrations, computeService, createCompute } from "../services/compute/index.js";
+import type { Image } from "../services/image/index.js";
+import { createImage, imageMigrations, imageService } from "../services/image/index.js";
+import type { Placement } from "../services/placement/index.js";
+import { createPlacement, placementMigrations, placementService } from "../services/placement/index.js";
+import { taskMigrations } from "../tasks/migrations.js";
+import { TaskRunner } from "../tasks/runner.js";
 
 /**
  * The composition root: the only place that picks implementations and wires them.
@@ -33,6 +47,12 @@ export interface Cloud {
   http: FastifyInstance;
   identity: Identity;
   network: Network;
+  image: Image;
+  placement: Placement;
+  compute: Compute;
+  /** Persisted async work (server builds, …); tests with a ManualClock call tasks.drain(). */
+  tasks: TaskRunner;
+  blobs: BlobStore;
   database: Database;
   /** Public base URL, e.g. http://127.0.0.1:5000 */
   url: string;
@@ -41,6 +61,9 @@ export interface Cloud {
   transport: InProcessTransport;
   close(): Promise<void>;
 }
+
+/** Catalog endpoints as DevStack registers them: /identity/v3, /compute/v2.1, the others at the prefix. */
+const CATALOG_SUFFIX: Record<string, string> = { identity: "/v3", compute: "/v2.1" };
 
 export interface StartOptions {
   clock?: Clock;
@@ -68,7 +91,14 @@ export async function openState(config: Config, schema?: string): Promise<Databa
   const opts: Parameters<typeof openDatabase>[0] = { url: databaseUrl(config) };
   if (schema) opts.schema = schema;
   const database = await openDatabase(opts);
-  const all: Record<string, Migration> = { ...identityMigrations, ...networkMigrations };
+  const all: Record<string, Migration> = {
+    ...identityMigrations,
+    ...networkMigrations,
+    ...imageMigrations,
+    ...placementMigrations,
+    ...computeMigrations,
+    ...taskMigrations,
+  };
   await migrate(database.db, all, database.dialect === "postgres" ? schema : undefined);
   return database;
 }
@@ -79,7 +109,43 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
   const database = await openState(config, opts.schema);
   const identity = await createIdentity(database, config, clock);
   const network = createNetwork(database, config, clock, new SimulatedNetworkDriver({ hosts: config.network.hosts }));
-  const services: ServiceDefinition[] = [identityService(identity), networkService(network)];
+  const blobs: BlobStore = config.memory && !config.image.blobDir ? LocalBlobStore.temporary() : new LocalBlobStore(config.image.blobDir ?? join(config.dataDir, "blobs"));
+  const image = createImage(database, config, clock, blobs);
+  const placement = createPlacement(database, config, clock);
+  const tasks = new TaskRunner(database, clock, logger);
+
+  // Service-to-service calls go through the router (built below) as the service user.
+  let http: FastifyInstance | undefined;
+  let boot: BootstrapResult | undefined;
+  const transport = new InProcessTransport(
+    () => http as FastifyInstance,
+    async () => {
+      const t = await identity.tokens.issue({
+        userId: boot!.serviceUserId,
+        methods: ["password"],
+        scope: { kind: "project", id: boot!.serviceProjectId },
+      });
+      return { id: t.id, expiresAt: t.payload.expiresAt };
+    },
+  );
+  const compute = createCompute({
+    database,
+    config: config.compute,
+    clock,
+    log: logger,
+    tasks,
+    driver: new SimulatedHypervisorDriver(config.compute, clock),
+    placement: new PlacementClient(transport),
+    network: new NetworkClient(transport),
+    image: new ImageClient(transport),
+  });
+  const services: ServiceDefinition[] = [
+    identityService(identity),
+    networkService(network),
+    imageService(image),
+    placementService(placement),
+    computeService(compute),
+  ];
 
   // One engine per service (rule names such as "owner" or "default" mean different things in
   // Keystone and Neutron); an operator policy file overrides a rule by name in every service
@@ -93,7 +159,7 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
   }
 
   let url = publicBaseUrl(config);
-  const http = await buildKernel({
+  http = await buildKernel({
     services,
     authenticator: identity.tokens,
     policyFor: (s) => engines.get(s) as PolicyEngine,
@@ -106,34 +172,35 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
   const port = typeof addr === "object" && addr ? addr.port : config.port;
   url = publicBaseUrl(config, port);
 
-  const boot = await bootstrap(identity, {
+  boot = await bootstrap(identity, {
     adminPassword: config.adminPassword,
     region: config.region,
-    services: services.map((s) => ({ type: s.type, name: s.name, url: `${url}${s.prefix}${s.type === "identity" ? "/v3" : ""}` })),
+    services: services.map((s) => ({ type: s.type, name: s.name, url: `${url}${s.prefix}${CATALOG_SUFFIX[s.type] ?? ""}` })),
   });
   await bootstrapNetwork(network, boot.adminProjectId);
+  await bootstrapCompute(compute);
+  tasks.start();
   if (!config.memory && !opts.noFiles) writeClientFiles(config, url, boot);
-  // Issued directly (no password exists for this user): a token for service-to-service calls.
-  const transport = new InProcessTransport(http, async () => {
-    const t = await identity.tokens.issue({
-      userId: boot.serviceUserId,
-      methods: ["password"],
-      scope: { kind: "project", id: boot.serviceProjectId },
-    });
-    return { id: t.id, expiresAt: t.payload.expiresAt };
-  });
 
+  const server = http;
   return {
-    http,
+    http: server,
     identity,
     network,
+    image,
+    placement,
+    compute,
+    tasks,
+    blobs,
     database,
     url,
     boot,
     transport,
     close: async () => {
-      await http.close();
+      await server.close();
+      await tasks.stop();
       await database.close();
+      await blobs.destroy();
     },
   };
 }

@@ -40,6 +40,7 @@ common(program.command("serve"))
   .option("--enforce-scope", "reject tokens whose scope a rule does not allow")
   .option("--enforce-new-defaults", "use only the new (secure RBAC) policy defaults")
   .option("--log-level <level>", "pino log level")
+  .option("--hosts <n>", "simulated compute hosts (hypervisors)", (v) => Number(v))
   .action(async (o: CommonFlags & Record<string, unknown>) => {
     const flags = flagsOf(o);
     if (o["host"]) flags.host = o["host"] as string;
@@ -51,9 +52,17 @@ common(program.command("serve"))
     if (o["enforceScope"]) flags.enforceScope = true;
     if (o["enforceNewDefaults"]) flags.enforceNewDefaults = true;
     if (o["logLevel"]) flags.logLevel = o["logLevel"] as string;
+    if (o["hosts"] !== undefined) flags.compute = { hosts: o["hosts"] as number };
     const config = loadConfig(o.config ? { file: o.config, flags } : { flags });
     const cloud = await startCloud(config);
-    const lines = [`Stackbox is serving at ${cloud.url}`, `  identity: ${cloud.url}/identity/v3`, `  network:  ${cloud.url}/networking`];
+    const lines = [
+      `Stackbox is serving at ${cloud.url}`,
+      `  identity:  ${cloud.url}/identity/v3`,
+      `  compute:   ${cloud.url}/compute/v2.1  (${config.compute.hosts} simulated host${config.compute.hosts === 1 ? "" : "s"})`,
+      `  placement: ${cloud.url}/placement`,
+      `  network:   ${cloud.url}/networking`,
+      `  image:     ${cloud.url}/image`,
+    ];
     if (cloud.boot.adminPassword) {
       lines.push(`  admin user: admin  password: ${cloud.boot.adminPassword}  (project admin, domain Default)`);
     }

@@ -22,7 +22,8 @@ export class InProcessTransport {
   private cached: ServiceToken | undefined;
 
   constructor(
-    private readonly http: FastifyInstance,
+    /** A getter: services get their transport before the router exists. */
+    private readonly http: () => FastifyInstance,
     private readonly issue: () => Promise<ServiceToken>,
   ) {}
 
@@ -34,15 +35,24 @@ export class InProcessTransport {
   async request(
     method: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE",
     path: string,
-    opts: { body?: unknown; headers?: Record<string, string> } = {},
+    opts: {
+      body?: unknown;
+      headers?: Record<string, string>;
+      /** Act as this caller (a user's token) instead of the service user. */
+      token?: string;
+      /** A non-JSON body (image data), sent with headers["content-type"]. */
+      raw?: Buffer | NodeJS.ReadableStream;
+    } = {},
   ): Promise<TransportResponse> {
-    const headers: Record<string, string> = { "x-auth-token": await this.token(), accept: "application/json", ...opts.headers };
+    const headers: Record<string, string> = { "x-auth-token": opts.token ?? (await this.token()), accept: "application/json", ...opts.headers };
     const init: InjectOptions = { method, url: path, headers };
-    if (opts.body !== undefined) {
+    if (opts.raw !== undefined) {
+      init.payload = opts.raw as NonNullable<InjectOptions["payload"]>;
+    } else if (opts.body !== undefined) {
       headers["content-type"] = "application/json";
       init.payload = JSON.stringify(opts.body);
     }
-    const res = await this.http.inject(init);
+    const res = await this.http().inject(init);
     let body: unknown = undefined;
     if (res.body) {
       try {
@@ -53,4 +63,22 @@ export class InProcessTransport {
     }
     return { status: res.statusCode, headers: res.headers, body };
   }
+}
+
+/** A non-2xx answer from another service, with its status and body for the caller to map. */
+export class ServiceCallError extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(`${method} ${path} answered ${status}: ${typeof body === "string" ? body : JSON.stringify(body)}`);
+  }
+}
+
+/** The body of a 2xx answer, or a ServiceCallError. */
+export function expectOk<T>(method: string, path: string, res: TransportResponse): T {
+  if (res.status >= 200 && res.status < 300) return res.body as T;
+  throw new ServiceCallError(method, path, res.status, res.body);
 }

@@ -23,6 +23,46 @@ export interface Config {
   region: string;
   identity: IdentityConfig;
   network: NetworkConfig;
+  image: ImageConfig;
+  placement: PlacementConfig;
+  compute: ComputeConfig;
+}
+
+/** glance-api.conf knobs that change API behaviour. */
+export interface ImageConfig {
+  /** Where image data lives (the blob store); default <dataDir>/blobs, a temp dir with --memory. */
+  blobDir: string | undefined;
+  /** image_size_cap in bytes (Glance's default 1 TiB). */
+  imageSizeCap: number;
+}
+
+/** placement.conf knobs. */
+export interface PlacementConfig {
+  /** [placement]max_allocation_candidates-style cap when a request gives no limit (-1 none). */
+  maxAllocationCandidates: number;
+}
+
+/** nova.conf knobs and the simulated hypervisor fleet. */
+export interface ComputeConfig {
+  /** Simulated compute hosts (hypervisors); `stackbox serve --hosts N`. */
+  hosts: number;
+  /** Host names are `${hostPrefix}${n}`, n zero-padded to 5 digits ("compute-00001"). */
+  hostPrefix: string;
+  /** Capacity of each simulated host. */
+  hostVcpus: number;
+  hostMemoryMb: number;
+  hostDiskGb: number;
+  cpuAllocationRatio: number;
+  ramAllocationRatio: number;
+  diskAllocationRatio: number;
+  /** Hosts are spread round-robin over these availability zones. */
+  availabilityZones: string[];
+  /** default_availability_zone: the zone of hosts in no zone aggregate. */
+  defaultAvailabilityZone: string;
+  /** Simulated operation latency in milliseconds (build, delete, reboot, resize, migrate, …). */
+  latencyMs: Record<string, number>;
+  /** Default quotas per project, as nova.conf [quota] (-1 is unlimited). */
+  quotas: Record<string, number>;
 }
 
 /** Neutron's neutron.conf / ml2_conf.ini knobs that change API behaviour. */
@@ -112,27 +152,65 @@ export const defaults: Config = {
       rbac_policy: 10,
     },
   },
+  image: {
+    blobDir: undefined,
+    imageSizeCap: 1099511627776,
+  },
+  placement: {
+    maxAllocationCandidates: -1,
+  },
+  compute: {
+    hosts: 1,
+    hostPrefix: "compute-",
+    hostVcpus: 64,
+    hostMemoryMb: 262144,
+    hostDiskGb: 4096,
+    cpuAllocationRatio: 4.0,
+    ramAllocationRatio: 1.0,
+    diskAllocationRatio: 1.0,
+    availabilityZones: ["nova"],
+    defaultAvailabilityZone: "nova",
+    latencyMs: {},
+    quotas: {
+      instances: 10,
+      cores: 20,
+      ram: 51200,
+      metadata_items: 128,
+      key_pairs: 100,
+      server_groups: 10,
+      server_group_members: 10,
+      injected_files: 5,
+      injected_file_content_bytes: 10240,
+      injected_file_path_bytes: 255,
+    },
+  },
 };
 
-export type PartialConfig = Partial<Omit<Config, "identity" | "network">> & {
-  identity?: Partial<IdentityConfig>;
-  network?: Partial<NetworkConfig>;
-};
+/** The per-service sections: merged key by key (and their `quotas`/`latencyMs` maps too). */
+const SECTIONS = ["identity", "network", "image", "placement", "compute"] as const;
+type Section = (typeof SECTIONS)[number];
+
+export type PartialConfig = Partial<Omit<Config, Section>> & { [K in Section]?: Partial<Config[K]> };
 
 function merge(base: Config, over: PartialConfig): Config {
-  const out: Config = { ...base, identity: { ...base.identity }, network: { ...base.network, quotas: { ...base.network.quotas } } };
+  const out = { ...base } as Config;
+  for (const s of SECTIONS) (out as unknown as Record<string, unknown>)[s] = { ...base[s] };
   for (const [k, v] of Object.entries(over)) {
     if (v === undefined) continue;
-    if (k === "identity") Object.assign(out.identity, v as Partial<IdentityConfig>);
-    else if (k === "network") {
-      const n = v as Partial<NetworkConfig>;
-      Object.assign(out.network, { ...n, quotas: { ...out.network.quotas, ...n.quotas } });
+    if ((SECTIONS as readonly string[]).includes(k)) {
+      const target = (out as unknown as Record<string, Record<string, unknown>>)[k]!;
+      for (const [f, fv] of Object.entries(v as Record<string, unknown>)) {
+        if (fv === undefined) continue;
+        const cur = target[f];
+        const isMap = (x: unknown): boolean => typeof x === "object" && x !== null && !Array.isArray(x);
+        target[f] = isMap(cur) && isMap(fv) ? { ...(cur as object), ...(fv as object) } : fv;
+      }
     } else (out as unknown as Record<string, unknown>)[k] = v;
   }
   return out;
 }
 
-const ENV: Record<string, [keyof Config | `identity.${keyof IdentityConfig}`, "s" | "n" | "b"]> = {
+const ENV: Record<string, [keyof Config | `identity.${keyof IdentityConfig}` | `compute.${keyof ComputeConfig}`, "s" | "n" | "b"]> = {
   STACKBOX_HOST: ["host", "s"],
   STACKBOX_PORT: ["port", "n"],
   STACKBOX_PUBLIC_URL: ["publicUrl", "s"],
@@ -154,6 +232,7 @@ const ENV: Record<string, [keyof Config | `identity.${keyof IdentityConfig}`, "s
   STACKBOX_PASSWORD_REGEX_DESCRIPTION: ["identity.passwordRegexDescription", "s"],
   STACKBOX_CHANGE_PASSWORD_UPON_FIRST_USE: ["identity.changePasswordUponFirstUse", "b"],
   STACKBOX_DISABLE_USER_ACCOUNT_DAYS_INACTIVE: ["identity.disableUserAccountDaysInactive", "n"],
+  STACKBOX_HOSTS: ["compute.hosts", "n"],
 };
 
 export class ConfigError extends Error {}
@@ -178,6 +257,8 @@ export function fromEnv(env: NodeJS.ProcessEnv): PartialConfig {
     const v = coerce(name, raw, kind);
     if (key.startsWith("identity.")) {
       out.identity = { ...out.identity, [key.slice(9)]: v };
+    } else if (key.startsWith("compute.")) {
+      out.compute = { ...out.compute, [key.slice(8)]: v };
     } else {
       (out as Record<string, unknown>)[key] = v;
     }
@@ -196,6 +277,9 @@ function validate(c: Config): Config {
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) throw new ConfigError(`port ${c.port} is invalid`);
   if (c.identity.bcryptRounds < 4 || c.identity.bcryptRounds > 31) throw new ConfigError("bcryptRounds must be 4..31");
   if (c.identity.tokenExpiration <= 0) throw new ConfigError("tokenExpiration must be positive");
+  if (!Number.isInteger(c.compute.hosts) || c.compute.hosts < 0 || c.compute.hosts > 100000) {
+    throw new ConfigError(`compute.hosts must be an integer 0..100000, got ${c.compute.hosts}`);
+  }
   return c;
 }
 

@@ -45,6 +45,8 @@ export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
 export interface Reply {
   status?: number;
   body?: unknown;
+  /** A streamed body (image data, objects): piped as is, typed by headers["content-type"]. */
+  stream?: NodeJS.ReadableStream;
   /** A non-JSON body sent as is, typed by headers["content-type"] (OAuth1's form-encoded tokens). */
   text?: string;
   headers?: Record<string, string>;
@@ -64,6 +66,12 @@ export interface Route {
   query?: TSchema;
   minVersion?: string;
   maxVersion?: string;
+  /**
+   * The request body is not parsed: ctx.body is the request stream (undefined when the
+   * request has no body), whatever its media type, and the JSON body limit does not apply.
+   * For data uploads (Glance image data, Swift objects) that must be streamed, not buffered.
+   */
+  rawBody?: boolean;
   handler(ctx: RequestContext): Promise<Reply>;
 }
 

@@ -161,7 +161,16 @@ export async function buildKernel(opts: KernelOptions): Promise<FastifyInstance>
         });
         // Explicit HEAD routes first, so GET's implicit HEAD does not claim the path.
         const ordered = [...svc.routes].sort((a, b) => Number(b.method === "HEAD") - Number(a.method === "HEAD"));
-        for (const route of ordered) registerRoute(scope, svc, route, opts, ridHeaders);
+        for (const route of ordered.filter((r) => !r.rawBody)) registerRoute(scope, svc, route, opts, ridHeaders);
+        // Streamed uploads: a child scope whose only parser hands the request stream over.
+        const raw = ordered.filter((r) => r.rawBody);
+        if (raw.length > 0) {
+          await scope.register(async (child) => {
+            child.removeAllContentTypeParsers();
+            child.addContentTypeParser("*", { bodyLimit: Number.MAX_SAFE_INTEGER }, (_req, payload, done) => done(null, payload));
+            for (const route of raw) registerRoute(child, svc, route, opts, ridHeaders);
+          });
+        }
       },
       { prefix: svc.prefix },
     );
@@ -235,6 +244,7 @@ function registerRoute(
       for (const [k, v] of Object.entries({ ...extra, ...out.headers })) reply.header(k, v);
       reply.code(out.status ?? 200);
       if (out.text !== undefined) return reply.send(out.text);
+      if (out.stream !== undefined) return reply.send(out.stream);
       if (out.body === undefined) return reply.send();
       return reply.type("application/json").send(JSON.stringify(out.body));
     },

@@ -1,0 +1,32 @@
+import type { ServiceDefinition } from "../../http/service.js";
+import type { Compute } from "./api/deps.js";
+import { computeFaults } from "./faults.js";
+import { computeMicroversions } from "./microversions.js";
+import { computeMigrations } from "./migrations/index.js";
+import { computePolicies } from "./policies.js";
+import { computeRoutesAll } from "./routes.js";
+
+export { computeMigrations };
+export type { Compute };
+
+/** Build the compute managers over the shared parts (database, clients, driver, tasks). */
+export function createCompute(parts: Compute): Compute {
+  return parts;
+}
+
+/** First start and every start: the simulated hosts exist as compute services, hypervisors and resource providers. */
+export async function bootstrapCompute(_c: Compute): Promise<void> {}
+
+export function computeService(c: Compute): ServiceDefinition {
+  return {
+    name: "nova",
+    type: "compute",
+    prefix: "/compute",
+    routes: computeRoutesAll(c),
+    faults: computeFaults,
+    policies: computePolicies,
+    migrations: computeMigrations,
+    microversions: computeMicroversions,
+    requestIdHeaders: ["x-compute-request-id"],
+  };
+}

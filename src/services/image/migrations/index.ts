@@ -1,0 +1,4 @@
+import type { Migration } from "kysely";
+
+/** Forward-only, applied in name order; never edit one that has shipped. */
+export const imageMigrations: Record<string, Migration> = {};
