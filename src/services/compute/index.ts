@@ -9,9 +9,13 @@ import { computeRoutesAll } from "./routes.js";
 export { computeMigrations };
 export type { Compute };
 
+export type ComputeParts = Omit<Compute, "flavors" | "keypairs" | "hosts" | "quotas" | "servers">;
+
 /** Build the compute managers over the shared parts (database, clients, driver, tasks). */
-export function createCompute(parts: Compute): Compute {
-  return parts;
+export function createCompute(parts: ComputeParts): Compute {
+  const c = { ...parts } as Compute;
+  // Each area sets its field here (one line each): c.flavors = new FlavorManager(c); …
+  return c;
 }
 
 /** First start and every start: the simulated hosts exist as compute services, hypervisors and resource providers. */

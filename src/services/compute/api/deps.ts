@@ -23,4 +23,99 @@ export interface Compute {
   placement: PlacementClient;
   network: NetworkClient;
   image: ImageClient;
+  // Areas (set by createCompute in index.ts):
+  flavors: FlavorsApi;
+  keypairs: KeypairsApi;
+  hosts: HostsApi;
+  quotas: QuotasApi;
+  servers: ServersApi;
+}
+
+/*
+ * Contracts between compute areas. The "fleet" area (hosts, hypervisors, services, zones,
+ * aggregates, flavors, keypairs, quotas) and the "servers" area (servers, scheduler, builds,
+ * actions, server groups) call each other only through these. index.ts sets the fields.
+ */
+
+export interface Flavor {
+  id: string;
+  name: string;
+  vcpus: number;
+  ram: number;
+  disk: number;
+  ephemeral: number;
+  swap: number;
+  rxtx_factor: number;
+  is_public: boolean;
+  description: string | null;
+  extra_specs: Record<string, string>;
+  disabled: boolean;
+}
+
+export interface FlavorsApi {
+  /** By flavor id (flavorid, not the internal row id); undefined when absent. */
+  get(flavorId: string): Promise<Flavor | undefined>;
+  /** Public, or private with an access entry for the project. */
+  usableBy(flavor: Flavor, projectId: string): Promise<boolean>;
+}
+
+export interface Keypair {
+  name: string;
+  user_id: string;
+  public_key: string;
+  fingerprint: string;
+  type: string;
+}
+
+export interface KeypairsApi {
+  get(userId: string, name: string): Promise<Keypair | undefined>;
+}
+
+/** A compute host as the scheduler and the servers area see it. */
+export interface HostRecord {
+  /** Hypervisor hostname = compute service host = resource provider name. */
+  name: string;
+  /** The hypervisor id in the API (uuid at 2.53+). */
+  hypervisorId: string;
+  /** Resource provider uuid in Placement. */
+  providerUuid: string;
+  availabilityZone: string;
+  /** The nova-compute service is disabled (not scheduled to) or forced down / not answering. */
+  disabled: boolean;
+  up: boolean;
+  hostIp: string;
+}
+
+export interface HostsApi {
+  /** Every compute host (cached in memory, refreshed on change; the DB is authoritative). */
+  all(): Promise<HostRecord[]>;
+  byName(name: string): Promise<HostRecord | undefined>;
+  byProvider(providerUuid: string): Promise<HostRecord | undefined>;
+  /** Host aggregates a host belongs to, with their metadata (for the scheduler's filters). */
+  aggregatesOf(host: string): Promise<Array<{ id: number; uuid: string; name: string; metadata: Record<string, string> }>>;
+  /** Availability zone names that exist (hosts' zones, internal zone excluded). */
+  zones(): Promise<string[]>;
+}
+
+export interface QuotaUsage {
+  instances: number;
+  cores: number;
+  ram: number;
+}
+
+export interface QuotasApi {
+  /**
+   * Refuse (403, Nova's "Quota exceeded for …" message) when adding `delta` to the project's
+   * (and user's) usage passes a limit. Usage comes from ServersApi.usage.
+   */
+  check(projectId: string, userId: string, delta: Partial<QuotaUsage> & { server_groups?: number; server_group_members?: number; key_pairs?: number }): Promise<void>;
+  /** The effective limits of a project (defaults < quota class < project < user). */
+  limits(projectId: string, userId?: string): Promise<Record<string, number>>;
+}
+
+export interface ServersApi {
+  /** Instances, cores and RAM in use by a project (and a user within it), not counting deleted. */
+  usage(projectId: string, userId?: string): Promise<QuotaUsage>;
+  /** Non-deleted instances on each named host (hypervisor running_vms / servers). */
+  onHosts(hosts: string[]): Promise<Map<string, Array<{ uuid: string; name: string }>>>;
 }
