@@ -4,6 +4,8 @@
 # SQLite and, as the same-run reference, on PostgreSQL (bench/results/<time>/). Figures go
 # to BENCHMARKS.md.
 #   BENCH_NETWORK=0   skip the network benchmark
+#   BENCH_COMPUTE=0   skip the compute benchmark (bench/compute-bench.sh: 10,000 simulated hosts,
+#                     1,000 boots, RSS at 10,000 servers, a 256 MiB image vs the real Swift's big object)
 #   BENCH_TEMPEST=1   also time a Tempest identity run against both (several minutes each)
 #   BENCH_REFERENCE=0 skip the real Keystone
 set -euo pipefail
@@ -81,6 +83,9 @@ if [ "${BENCH_NETWORK:-1}" = 1 ]; then
     kill "$SB_PID"; SB_PID=""; sleep 1
     PGRUN "$PGBIN/pg_ctl" -D "$PGD/data" -m fast stop >/dev/null; rm -rf "$PGD"
   fi
+fi
+if [ "${BENCH_COMPUTE:-1}" = 1 ]; then
+  bash bench/compute-bench.sh "$OUT"
 fi
 for who in stackbox keystone; do
   [ -f "$OUT/tempest-$who/summary.txt" ] && echo "tempest $who: $(head -1 "$OUT/tempest-$who/summary.txt")"
