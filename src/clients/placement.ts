@@ -46,14 +46,14 @@ export interface AllocationCandidates {
 export class PlacementClient {
   constructor(private readonly t: InProcessTransport) {}
 
-  private async call<T>(method: "GET" | "POST" | "PUT" | "DELETE", path: string, body?: unknown): Promise<T> {
-    const res = await this.raw(method, path, body);
+  private async call<T>(method: "GET" | "POST" | "PUT" | "DELETE", path: string, body?: unknown, version = VERSION): Promise<T> {
+    const res = await this.raw(method, path, body, version);
     return expectOk<T>(method, path, res);
   }
 
   /** The raw answer (for callers that handle 404/409 themselves). */
-  raw(method: "GET" | "POST" | "PUT" | "DELETE", path: string, body?: unknown): Promise<TransportResponse> {
-    const opts: { body?: unknown; headers: Record<string, string> } = { headers: { "openstack-api-version": VERSION } };
+  raw(method: "GET" | "POST" | "PUT" | "DELETE", path: string, body?: unknown, version = VERSION): Promise<TransportResponse> {
+    const opts: { body?: unknown; headers: Record<string, string> } = { headers: { "openstack-api-version": version } };
     if (body !== undefined) opts.body = body;
     return this.t.request(method, `/placement${path}`, opts);
   }
@@ -116,7 +116,8 @@ export class PlacementClient {
     return this.raw("DELETE", `/allocations/${consumer}`);
   }
 
+  /** Totals per resource class; asked at 1.9 as Nova does (from 1.38 the answer is grouped by consumer type). */
   usages(projectId: string, userId?: string): Promise<{ usages: Record<string, number> }> {
-    return this.call("GET", `/usages?project_id=${encodeURIComponent(projectId)}${userId ? `&user_id=${encodeURIComponent(userId)}` : ""}`);
+    return this.call("GET", `/usages?project_id=${encodeURIComponent(projectId)}${userId ? `&user_id=${encodeURIComponent(userId)}` : ""}`, undefined, "placement 1.9");
   }
 }

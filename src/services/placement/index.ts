@@ -7,6 +7,11 @@ import { placementMicroversions } from "./microversions.js";
 import { placementMigrations } from "./migrations/index.js";
 import { placementPolicies } from "./policies.js";
 import { placementRoutesAll } from "./routes.js";
+import { AllocationManager } from "./manager/allocations.js";
+import { CandidateManager } from "./manager/candidates.js";
+import { ProviderManager } from "./manager/providers.js";
+import { PlacementCore } from "./store/core.js";
+import type { PDB } from "./store/core.js";
 
 export { placementMigrations };
 
@@ -15,10 +20,16 @@ export interface Placement {
   database: Database;
   config: Config;
   clock: Clock;
+  core: PlacementCore;
+  providers: ProviderManager;
+  allocations: AllocationManager;
+  candidates: CandidateManager;
 }
 
 export function createPlacement(database: Database, config: Config, clock: Clock): Placement {
-  return { database, config, clock };
+  const core = new PlacementCore(database.db as PDB, clock, config.placement, database.dialect);
+  const providers = new ProviderManager(core);
+  return { database, config, clock, core, providers, allocations: new AllocationManager(core, providers), candidates: new CandidateManager(core) };
 }
 
 export function placementService(p: Placement): ServiceDefinition {
