@@ -110,9 +110,9 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
   const identity = await createIdentity(database, config, clock);
   const network = createNetwork(database, config, clock, new SimulatedNetworkDriver({ hosts: config.network.hosts }));
   const blobs: BlobStore = config.memory && !config.image.blobDir ? LocalBlobStore.temporary() : new LocalBlobStore(config.image.blobDir ?? join(config.dataDir, "blobs"));
-  const image = createImage(database, config, clock, blobs);
-  const placement = createPlacement(database, config, clock);
   const tasks = new TaskRunner(database, clock, logger);
+  const image = createImage(database, config, clock, blobs, tasks);
+  const placement = createPlacement(database, config, clock);
 
   // Service-to-service calls go through the router (built below) as the service user.
   let http: FastifyInstance | undefined;

@@ -34,6 +34,26 @@ export interface ImageConfig {
   blobDir: string | undefined;
   /** image_size_cap in bytes (Glance's default 1 TiB). */
   imageSizeCap: number;
+  /**
+   * Glance's enabled_backends: the ids of the file stores image data may live in, the first
+   * being the default. More than one enables copy-image and per-store imports.
+   */
+  stores: string[];
+  /**
+   * web-download's URI filtering ([import_filtering_opts] allowed_ports): the ports an
+   * import may fetch from (Glance's default 80 and 443). Schemes are http and https.
+   */
+  webDownloadAllowedPorts: number[];
+  /**
+   * Glance's image cache (image_cache_dir set, as DevStack does): the /v2/cache API, API
+   * versions 2.14–2.16, downloaded and queued images kept as cached copies.
+   */
+  cache: boolean;
+  /**
+   * Glance's enabled_import_methods (glance-direct, web-download, copy-image, glance-download);
+   * copy-image is offered only with more than one store.
+   */
+  importMethods: string[];
 }
 
 /** placement.conf knobs. */
@@ -63,6 +83,12 @@ export interface ComputeConfig {
   latencyMs: Record<string, number>;
   /** Default quotas per project, as nova.conf [quota] (-1 is unlimited). */
   quotas: Record<string, number>;
+  /** nova.conf shelved_offload_time (seconds): 0 offloads at once (DevStack), -1 never. */
+  shelvedOffloadTime: number;
+  /** nova.conf reclaim_instance_interval (seconds): 0 = no soft delete (restore/forceDelete answer 409). */
+  reclaimInstanceInterval: number;
+  /** nova.conf allow_resize_to_same_host. */
+  allowResizeToSameHost: boolean;
 }
 
 /** Neutron's neutron.conf / ml2_conf.ini knobs that change API behaviour. */
@@ -155,6 +181,10 @@ export const defaults: Config = {
   image: {
     blobDir: undefined,
     imageSizeCap: 1099511627776,
+    stores: ["local"],
+    webDownloadAllowedPorts: [80, 443],
+    cache: true,
+    importMethods: ["glance-direct", "web-download", "copy-image", "glance-download"],
   },
   placement: {
     maxAllocationCandidates: -1,
@@ -183,6 +213,9 @@ export const defaults: Config = {
       injected_file_content_bytes: 10240,
       injected_file_path_bytes: 255,
     },
+    shelvedOffloadTime: 0,
+    reclaimInstanceInterval: 0,
+    allowResizeToSameHost: false,
   },
 };
 

@@ -3,7 +3,11 @@ import type { Config } from "../../config/config.js";
 import type { Database } from "../../db/database.js";
 import type { BlobStore } from "../../drivers/blob/blob.js";
 import type { ServiceDefinition } from "../../http/service.js";
+import type { TaskRunner } from "../../tasks/runner.js";
 import { imageFaults } from "./faults.js";
+import { CacheManager } from "./manager/cache.js";
+import { ImageManager } from "./manager/images.js";
+import { MetadefManager } from "./manager/metadefs.js";
 import { imageMigrations } from "./migrations/index.js";
 import { imagePolicies } from "./policies.js";
 import { imageRoutesAll } from "./routes.js";
@@ -16,10 +20,13 @@ export interface Image {
   config: Config;
   clock: Clock;
   blobs: BlobStore;
+  images: ImageManager;
+  metadefs: MetadefManager;
+  cache: CacheManager;
 }
 
-export function createImage(database: Database, config: Config, clock: Clock, blobs: BlobStore): Image {
-  return { database, config, clock, blobs };
+export function createImage(database: Database, config: Config, clock: Clock, blobs: BlobStore, tasks: TaskRunner): Image {
+  return { database, config, clock, blobs, images: new ImageManager(database, config, clock, blobs, tasks), metadefs: new MetadefManager(database, clock), cache: new CacheManager(database, clock, blobs, tasks) };
 }
 
 export function imageService(i: Image): ServiceDefinition {
