@@ -34,7 +34,13 @@ case "$MODE" in
   default) ;;
   # Tempest's network clients sleep (10 s after each subnet delete): more workers, same CPU.
   network) SERVICE=network; EXTRA=(--regex '^tempest\.api\.network\.' --extra-conf "$ROOT/.ci/tempest-network.conf"); CONC_DEFAULT=4 ;;
-  image) SERVICE=image; EXTRA=(--regex '^tempest\.api\.image\.' --extra-conf "$ROOT/.ci/tempest-image.conf"); CONC_DEFAULT=4 ;;
+  # Two file stores (multi-store tests), web-download allowed to fetch from the cloud itself (no
+  # internet here), and a second API process on the same state as image_remote (cross-worker tests).
+  image) SERVICE=image; FLAGS+=(--config "$DATA/stackbox.yaml")
+    printf 'image:\n  stores: [local, fast]\n  webDownloadAllowedPorts: [80, 443, %s]\n' "$PORT" >"$DATA/stackbox.yaml"
+    printf '[image]\nhttp_image = http://127.0.0.1:%s/image/versions\nalternate_image_endpoint = image_remote\n' "$PORT" >"$DATA/tempest-image-port.conf"
+    EXTRA=(--services identity,image --regex '^tempest\.api\.image\.' --extra-conf "$ROOT/.ci/tempest-image.conf" --extra-conf "$DATA/tempest-image-port.conf")
+    CONC_DEFAULT=4 ;;
   compute) SERVICE=compute; FLAGS+=(--hosts 4)
     EXTRA=(--services compute,network,image,placement --regex '^tempest\.api\.compute\.' --create-resources --extra-conf "$ROOT/.ci/tempest-compute.conf")
     CONC_DEFAULT=4 ;;
@@ -47,9 +53,21 @@ STACKBOX_UNIQUE_LAST_PASSWORD_COUNT=2 \
   node dist/src/cli/main.js serve --data-dir "$DATA" --port "$PORT" --admin-password password \
   --log-level warn "${FLAGS[@]}" >"$DATA/server.log" 2>&1 &
 PID=$!
-trap 'kill $PID 2>/dev/null; rm -rf "$DATA"' EXIT
+PID2=""
+trap 'kill $PID $PID2 2>/dev/null; rm -rf "$DATA"' EXIT
 AUTH=http://127.0.0.1:$PORT/identity/v3
 for _ in $(seq 1 100); do curl -sf -o /dev/null "$AUTH" && break; sleep 0.1; done
+if [ "$MODE" = image ]; then
+  # The second process keeps the catalog on the first (its bootstrap would point it at itself).
+  PORT2=$((PORT + 1))
+  STACKBOX_PUBLIC_URL=http://127.0.0.1:$PORT STACKBOX_BCRYPT_ROUNDS=4 \
+    node dist/src/cli/main.js serve --data-dir "$DATA" --port "$PORT2" --log-level warn "${FLAGS[@]}" >"$DATA/server2.log" 2>&1 &
+  PID2=$!
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT2/image/versions" && break; sleep 0.1; done
+  OSENV=(OS_AUTH_URL="$AUTH" OS_USERNAME=admin OS_PASSWORD=password OS_PROJECT_NAME=admin OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default OS_IDENTITY_API_VERSION=3)
+  env "${OSENV[@]}" openstack service create --name glance_remote image_remote >/dev/null
+  env "${OSENV[@]}" openstack endpoint create --region RegionOne image_remote public "http://127.0.0.1:$PORT2/image" >/dev/null
+fi
 
 t0=$(date +%s)
 SECURITY_COMPLIANCE=true LOCKOUT_ATTEMPTS=2 LOCKOUT_DURATION=5 UNIQUE_LAST_PASSWORD_COUNT=2 \
