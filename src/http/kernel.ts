@@ -154,9 +154,9 @@ export async function buildKernel(opts: KernelOptions): Promise<FastifyInstance>
         }
         scope.setNotFoundHandler((req, reply) => {
           const path = req.url.split("?")[0] ?? "";
-          const other = (["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] as const).some(
-            (m) => m !== req.method && known.find(m, path) !== null,
-          );
+          const other =
+            svc.wrongMethod !== 404 &&
+            (["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] as const).some((m) => m !== req.method && known.find(m, path) !== null);
           sendError(other ? new MethodNotAllowed() : new NotFound("The resource could not be found."), req, reply);
         });
         // Explicit HEAD routes first, so GET's implicit HEAD does not claim the path.
@@ -219,9 +219,8 @@ function registerRoute(
       if (svc.microversions) {
         ctx.version = negotiate(svc.microversions, req.headers);
         extra = versionHeaders(svc.microversions, ctx.version);
-        if (!ctx.version.within(route.minVersion, route.maxVersion)) {
-          throw new NotFound("The resource could not be found.");
-        }
+        // Errors from here on echo the negotiated version too, as Nova's and Placement's faults do.
+        for (const [k, v] of Object.entries(extra)) reply.header(k, v);
       }
       const auth = route.auth ?? "token";
       if (auth !== "none") {
@@ -232,6 +231,10 @@ function registerRoute(
         } else if (auth === "token") {
           throw new Unauthorized401(www);
         }
+      }
+      // Authentication (keystonemiddleware) comes before routing by version.
+      if (ctx.version && !ctx.version.within(route.minVersion, route.maxVersion)) {
+        throw new NotFound("The resource could not be found.");
       }
       if (route.query) validateOrThrow((queryCheck ??= compileSchema(route.query)), req.query, "query");
       if (route.body && req.method !== "GET") {

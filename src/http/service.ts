@@ -24,6 +24,11 @@ export interface ServiceDefinition {
   microversions?: MicroversionSpec;
   /** Request headers every response varies on (identity: X-Auth-Token, as Keystone says). */
   vary?: readonly string[];
+  /**
+   * What a known URL answers for a method it does not serve: 405 (most services) or 404 (Nova,
+   * whose router maps only the methods it serves and answers 404 for the rest).
+   */
+  wrongMethod?: 404 | 405;
   /** Extra headers on every response (compute adds x-compute-request-id). */
   requestIdHeaders?: readonly string[];
 }
