@@ -57,6 +57,17 @@ PID2=""
 trap 'kill $PID $PID2 2>/dev/null; rm -rf "$DATA"' EXIT
 AUTH=http://127.0.0.1:$PORT/identity/v3
 for _ in $(seq 1 100); do curl -sf -o /dev/null "$AUTH" && break; sleep 0.1; done
+if [ "$MODE" = compute ]; then
+  # Two distinct tiny images (Tempest's image_ref and image_ref_alt: rebuilds and the image filters).
+  OSENV=(OS_AUTH_URL="$AUTH" OS_USERNAME=admin OS_PASSWORD=password OS_PROJECT_NAME=admin OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default OS_IDENTITY_API_VERSION=3)
+  for n in 1 2; do
+    head -c 1048576 /dev/urandom >"$DATA/tiny-$n.img"
+    env "${OSENV[@]}" openstack image create --public --disk-format raw --container-format bare --file "$DATA/tiny-$n.img" "tempest-tiny-$n" >/dev/null
+  done
+  IMAGE_REF=$(env "${OSENV[@]}" openstack image show tempest-tiny-1 -f value -c id)
+  IMAGE_REF_ALT=$(env "${OSENV[@]}" openstack image show tempest-tiny-2 -f value -c id)
+  export IMAGE_REF IMAGE_REF_ALT
+fi
 if [ "$MODE" = image ]; then
   # The second process keeps the catalog on the first (its bootstrap would point it at itself).
   PORT2=$((PORT + 1))
@@ -75,6 +86,7 @@ ENFORCE_SCOPE=$SCOPE CONCURRENCY=${TEMPEST_CONCURRENCY:-$CONC_DEFAULT} \
   bash "$RUN" --auth-url "$AUTH" --services "$SERVICE" "${EXTRA[@]}" --output "$OUT" >"$DATA/tempest.out" 2>&1
 rc=$?
 echo "tempest $SERVICE ($MODE): $(( $(date +%s) - t0 )) s, run.sh exit $rc"
+cp "$DATA"/server*.log "$OUT/" 2>/dev/null
 cat "$OUT/summary.txt" 2>/dev/null || tail -20 "$DATA/tempest.out"
 if grep -q . "$OUT/failing-tests.txt" 2>/dev/null; then echo "failing:"; sed 's/^/  /' "$OUT/failing-tests.txt"; fi
 [ $rc -eq 0 ] || { echo "tempest.sh: the harness failed (exit $rc)"; tail -20 "$DATA/tempest.out"; tail -20 "$DATA/server.log"; exit 1; }

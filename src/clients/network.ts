@@ -60,7 +60,7 @@ export class NetworkClient {
   }
 
   async listSecurityGroups(query: string, token?: string): Promise<NeutronDoc[]> {
-    return (await this.call<{ security_groups: NeutronDoc[] }>("GET", `/security_groups?${query}`, undefined, token)).security_groups;
+    return (await this.call<{ security_groups: NeutronDoc[] }>("GET", `/security-groups?${query}`, undefined, token)).security_groups;
   }
 
   async listSubnets(query: string, token?: string): Promise<NeutronDoc[]> {

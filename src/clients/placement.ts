@@ -116,6 +116,14 @@ export class PlacementClient {
     return this.raw("DELETE", `/allocations/${consumer}`);
   }
 
+  /**
+   * POST /reshaper (1.30+): inventories of many providers (and allocations) replaced in one
+   * transaction — compute uses it to set the inventories of thousands of new hosts at once.
+   */
+  reshape(body: { inventories: Record<string, { resource_provider_generation: number; inventories: Record<string, Inventory> }>; allocations: Record<string, AllocationRequest> }): Promise<TransportResponse> {
+    return this.raw("POST", "/reshaper", body);
+  }
+
   /** Totals per resource class; asked at 1.9 as Nova does (from 1.38 the answer is grouped by consumer type). */
   usages(projectId: string, userId?: string): Promise<{ usages: Record<string, number> }> {
     return this.call("GET", `/usages?project_id=${encodeURIComponent(projectId)}${userId ? `&user_id=${encodeURIComponent(userId)}` : ""}`, undefined, "placement 1.9");

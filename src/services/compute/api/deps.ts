@@ -7,6 +7,7 @@ import type { ImageClient } from "../../../clients/image.js";
 import type { NetworkClient } from "../../../clients/network.js";
 import type { PlacementClient } from "../../../clients/placement.js";
 import type { TaskRunner } from "../../../tasks/runner.js";
+import type { InstanceOps } from "../manager/instance-state.js";
 
 /**
  * The compute service's shared parts and managers. Managers reach their siblings through
@@ -29,6 +30,8 @@ export interface Compute {
   hosts: HostsApi;
   quotas: QuotasApi;
   servers: ServersApi;
+  /** The instance state machine (manager/instance-state.ts): servers and server actions move instances through it. */
+  instances: InstanceOps;
 }
 
 /*
@@ -118,4 +121,9 @@ export interface ServersApi {
   usage(projectId: string, userId?: string): Promise<QuotaUsage>;
   /** Non-deleted instances on each named host (hypervisor running_vms / servers). */
   onHosts(hosts: string[]): Promise<Map<string, Array<{ uuid: string; name: string }>>>;
+  /**
+   * Optional: vCPUs, RAM and disk (root + ephemeral + swap GB) of the non-deleted instances on
+   * each named host, for os-hypervisors' *_used fields, statistics and os-hosts (absent = none).
+   */
+  hostUsage?(hosts: string[]): Promise<Map<string, { vcpus: number; memory_mb: number; disk_gb: number }>>;
 }
