@@ -246,8 +246,10 @@ export class InstanceOps {
   }
 }
 
+/** nova.api.openstack.common.raise_http_conflict_for_instance_invalid_state: a None state gets the generic wording. */
 function invalidState(action: string, uuid: string, attr: string, state: string | null): Conflict {
-  return new Conflict(`Cannot '${action}' instance ${uuid} while it is in ${attr} ${state === null ? "None" : state}`);
+  if (state === null) return new Conflict(`Instance ${uuid} is in an invalid state for '${action}'`);
+  return new Conflict(`Cannot '${action}' instance ${uuid} while it is in ${attr} ${state}`);
 }
 
 /** The fault Nova's compute_utils.add_instance_fault_from_exc writes: code, message, details. */

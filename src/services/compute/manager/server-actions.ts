@@ -4,7 +4,7 @@ import type { DriverOperation } from "../../../drivers/compute/driver.js";
 import type { Compute } from "../api/deps.js";
 import type { Instance, InstancePatch } from "../store/servers.js";
 import { POWER, VM, finishAction, finishEvent, getInstance, getInstances, markActionError, startAction, startEvent, updateInstance } from "../store/servers.js";
-import type { ServersDB } from "../store/servers-tables.js";
+import type { ServersDB, ServersTrx } from "../store/servers-tables.js";
 import type { InstanceOps, InstanceTask, InstanceTaskPayload, ServerCaller, StateCheck } from "./instance-state.js";
 import { InstanceTaskFailure } from "./instance-state.js";
 import type { MoveManager } from "./moves.js";
@@ -300,7 +300,8 @@ export class ServerActionManager {
     });
   }
 
-  private async eventNow(trx: Parameters<Parameters<InstanceOps["write"]>[0]>[0], actionId: string, event: string, now: string): Promise<void> {
+  /** A one-step event of an API-side action (Nova's wrap_instance_event(prefix='api')). */
+  private async eventNow(trx: ServersTrx, actionId: string, event: string, now: string): Promise<void> {
     const e = await startEvent(trx, actionId, event, null, now);
     await finishEvent(trx, e, "Success", now);
   }

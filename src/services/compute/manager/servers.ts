@@ -23,6 +23,7 @@ import type { ServersDB } from "../store/servers-tables.js";
 import type { RequestedNetwork } from "./builds.js";
 import { BUILD_TASK, BuildManager, vifOf } from "./builds.js";
 import type { InstanceOps, ServerCaller } from "./instance-state.js";
+import { releaseMoveAllocations } from "./moves.js";
 import { Scheduler } from "./scheduler.js";
 
 /** What POST /servers asks for, validated and normalised by the API layer. */
@@ -848,8 +849,10 @@ export class ServerManager implements ServersApi {
     }
     const now = this.ops.now();
     await this.ops.write(async (trx) => {
-      const moved = await updateInstance(trx, inst.uuid, { task_state: "deleting" }, now, { task_state: [null, ...TASK_STATES_DELETABLE] });
-      if (!moved) throw new Conflict(`Cannot 'delete' instance ${inst.uuid} while it is in task_state ${inst.task_state}`);
+      // Nova's delete runs over any vm_state and task_state (check_instance_state(vm_state=None,
+      // task_state=None)): only a row that is already gone stops it.
+      const moved = await updateInstance(trx, inst.uuid, { task_state: "deleting" }, now, { deleted: false });
+      if (!moved) throw new NotFound(`Instance ${inst.uuid} could not be found.`);
       await startAction(trx, { instance_uuid: inst.uuid, action: "delete", request_id: caller.requestId, project_id: caller.projectId, user_id: caller.userId }, now);
       await this.c.tasks.enqueue(DELETE_TASK, { instance_uuid: inst.uuid, request_id: caller.requestId }, this.c.driver.latency("destroy"), trx);
     });
@@ -868,6 +871,8 @@ export class ServerManager implements ServersApi {
     }
     await this.builds.releaseNetwork(inst);
     await this.scheduler.release(inst.uuid);
+    // A server deleted in VERIFY_RESIZE or mid-move: the migration's hold on the source goes too.
+    await releaseMoveAllocations(this.c, inst.uuid);
     const now = this.ops.now();
     await this.ops.write(async (trx) => {
       await updateInstance(trx, inst.uuid, { vm_state: VM.DELETED, task_state: null, power_state: POWER.NOSTATE, terminated_at: now, deleted_at: now, deleted: true }, now);
@@ -877,43 +882,6 @@ export class ServerManager implements ServersApi {
   }
 }
 
-/** Task states a delete may interrupt (nova lets delete run over most of them). */
-const TASK_STATES_DELETABLE = [
-  "scheduling",
-  "networking",
-  "spawning",
-  "block_device_mapping",
-  "rebooting",
-  "rebooting_hard",
-  "reboot_pending",
-  "reboot_started",
-  "powering_off",
-  "powering_on",
-  "pausing",
-  "unpausing",
-  "suspending",
-  "resuming",
-  "rescuing",
-  "unrescuing",
-  "rebuilding",
-  "resize_prep",
-  "resize_migrating",
-  "resize_migrated",
-  "resize_finish",
-  "resize_reverting",
-  "resize_confirming",
-  "migrating",
-  "image_snapshot",
-  "image_snapshot_pending",
-  "image_pending_upload",
-  "image_uploading",
-  "shelving",
-  "shelving_image_pending_upload",
-  "shelving_image_uploading",
-  "shelving_offloading",
-  "unshelving",
-  "spawning",
-];
 
 function orderOf(vifs: Vif[], portId: string): number {
   const i = vifs.findIndex((v) => v.port_id === portId);
