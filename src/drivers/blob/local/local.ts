@@ -1,5 +1,3 @@
-import { createHash } from "node:crypto";
-import type { Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, open, rename, rm, stat, unlink } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
@@ -10,6 +8,7 @@ import type { Readable } from "node:stream";
 import { uuid } from "../../../common/ids.js";
 import type { BlobInfo, BlobStore, HashAlgorithm, PutOptions } from "../blob.js";
 import { BlobSizeMismatch, BlobTooLarge } from "../blob.js";
+import { StreamHasher } from "../hasher.js";
 
 /**
  * The local filesystem blob store. A put streams into a temporary file in the same
@@ -47,7 +46,7 @@ export class LocalBlobStore implements BlobStore {
     await this.ensureDir(dir);
     const tmp = join(dir, `.tmp-${uuid()}`);
     const algos: readonly HashAlgorithm[] = opts.hashes ?? ["md5"];
-    const hashers: Array<[HashAlgorithm, Hash]> = algos.map((a) => [a, createHash(a)]);
+    const hasher = new StreamHasher(algos);
     let fh: FileHandle | undefined = await open(tmp, "wx", 0o600);
     let size = 0;
     try {
@@ -68,7 +67,8 @@ export class LocalBlobStore implements BlobStore {
       for await (const chunk of data as AsyncIterable<Uint8Array>) {
         size += chunk.length;
         if (opts.maxBytes !== undefined && size > opts.maxBytes) throw new BlobTooLarge(opts.maxBytes);
-        for (const [, h] of hashers) h.update(chunk);
+        hasher.update(chunk);
+        await hasher.ready();
         pending.push(chunk);
         pendingBytes += chunk.length;
         if (pendingBytes >= 1 << 20) await flush();
@@ -81,13 +81,12 @@ export class LocalBlobStore implements BlobStore {
       await rename(tmp, final);
       await this.syncDir(dir);
     } catch (e) {
+      hasher.abort();
       if (fh) await fh.close().catch(() => undefined);
       await unlink(tmp).catch(() => undefined);
       throw e;
     }
-    const hashes: Partial<Record<HashAlgorithm, string>> = {};
-    for (const [a, h] of hashers) hashes[a] = h.digest("hex");
-    return { size, hashes };
+    return { size, hashes: await hasher.digest() };
   }
 
   private async syncDir(dir: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { ServiceCallError } from "../../../clients/transport.js";
 import { randomBytes } from "node:crypto";
 import { BadRequest, CloudError, Conflict, Forbidden, NotImplemented } from "../../../common/errors.js";
 import type { DriverOperation } from "../../../drivers/compute/driver.js";
@@ -449,7 +450,13 @@ export class ServerActionManager {
     const img = await this.c.image.getImage(imageId);
     if (!img) return false;
     if (img.status === "active") return true;
-    await this.c.image.uploadData(imageId, Buffer.from(`stackbox simulated disk of instance ${inst.uuid}\n`));
+    try {
+      await this.c.image.uploadData(imageId, Buffer.from(`stackbox simulated disk of instance ${inst.uuid}\n`));
+    } catch (e) {
+      // Deleted while uploading: Glance answers 404 or 410; Nova's ImageNotFound ends the snapshot.
+      if (e instanceof ServiceCallError && (e.status === 404 || e.status === 410)) return false;
+      throw e;
+    }
     return true;
   }
 
