@@ -4,25 +4,45 @@ import { Worker } from "node:worker_threads";
 import type { HashAlgorithm } from "./blob.js";
 
 /**
- * Digests computed while streaming. One algorithm runs on the calling thread; each further one
- * runs in a worker thread of a small shared pool, so an upload that needs md5 and sha512
- * (Glance's checksum and os_hash_value) hashes on two cores at once instead of one after the
- * other (together they are slower than the disk). Chunks are copied to the worker; the
- * caller's buffers stay the caller's.
+ * Digests computed while streaming. A big upload's digests run in worker threads of a small
+ * shared pool, so Glance's md5 and sha512 (checksum and os_hash_value, together slower than
+ * the disk) hash on other cores while this thread receives and writes. Chunks are copied to
+ * the workers; the caller's buffers stay the caller's.
  */
 export class StreamHasher {
-  private readonly local: Array<[HashAlgorithm, Hash]>;
-  private readonly remote: Array<{ algo: HashAlgorithm; job: RemoteJob }>;
+  private local: Array<[HashAlgorithm, Hash]>;
+  private readonly remote: Array<{ algo: HashAlgorithm; job: RemoteJob }> = [];
+  /** What the local digests have seen, replayed to the workers if the upload turns out big. */
+  private prefix: Uint8Array[] = [];
+  private prefixBytes = 0;
 
-  constructor(algos: readonly HashAlgorithm[]) {
-    const [first, ...rest] = algos;
-    this.local = first ? [[first, createHash(first)]] : [];
-    this.remote = rest.map((algo) => ({ algo, job: pool.start(algo) }));
+  constructor(private readonly algos: readonly HashAlgorithm[]) {
+    this.local = algos.map((a) => [a, createHash(a)]);
   }
 
+  /**
+   * Small uploads hash on this thread (a worker round trip costs more than their hash); past
+   * OFFLOAD_AT bytes every digest moves to a worker (fed the prefix again), leaving this
+   * thread to the network and the disk.
+   */
   update(chunk: Uint8Array): void {
+    if (this.remote.length > 0) {
+      for (const r of this.remote) r.job.update(chunk);
+      return;
+    }
     for (const [, h] of this.local) h.update(chunk);
-    for (const r of this.remote) r.job.update(chunk);
+    if (this.algos.length === 0) return;
+    this.prefix.push(chunk);
+    this.prefixBytes += chunk.length;
+    if (this.prefixBytes >= OFFLOAD_AT) {
+      for (const algo of this.algos) {
+        const job = pool.start(algo);
+        for (const c of this.prefix) job.update(c);
+        this.remote.push({ algo, job });
+      }
+      this.local = [];
+      this.prefix = [];
+    }
   }
 
   /** Resolves when the workers are less than a few MiB behind (memory stays bounded). */
@@ -67,6 +87,15 @@ class HashPool {
   private readonly workers: Worker[] = [];
   private readonly waiting = new Map<number, (hex: string) => void>();
   private readonly acks = new Map<number, (bytes: number) => void>();
+  /** Jobs in flight per worker: a busy worker keeps the process alive, an idle one does not. */
+  private readonly busy = new Map<Worker, number>();
+
+  private hold(w: Worker, delta: 1 | -1): void {
+    const n = (this.busy.get(w) ?? 0) + delta;
+    this.busy.set(w, n);
+    if (n === 1 && delta === 1) w.ref();
+    if (n === 0) w.unref();
+  }
   private next = 0;
   private readonly size = 2;
 
@@ -94,6 +123,7 @@ class HashPool {
   start(algo: HashAlgorithm): RemoteJob {
     const id = ++jobCounter;
     const w = this.worker();
+    this.hold(w, 1);
     w.postMessage({ t: "start", id, algo });
     let behind = 0;
     let wake: (() => void) | undefined;
@@ -114,17 +144,23 @@ class HashPool {
       ready: () => (behind < LIMIT ? Promise.resolve() : new Promise<void>((r) => (wake = r))),
       digest: () =>
         new Promise<string>((resolve) => {
-          this.waiting.set(id, resolve);
+          this.waiting.set(id, (hex) => {
+            this.hold(w, -1);
+            resolve(hex);
+          });
           w.postMessage({ t: "end", id });
         }),
       abort: () => {
         this.acks.delete(id);
+        this.hold(w, -1);
         w.postMessage({ t: "abort", id });
       },
     };
   }
 }
 
+/** Uploads past this size hash in workers. */
+const OFFLOAD_AT = 8 << 20;
 /** How far (bytes) a worker may lag behind the upload before the upload waits for it. */
 const LIMIT = 16 << 20;
 let jobCounter = 0;

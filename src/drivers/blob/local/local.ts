@@ -49,10 +49,14 @@ export class LocalBlobStore implements BlobStore {
     const hasher = new StreamHasher(algos);
     let fh: FileHandle | undefined = await open(tmp, "wx", 0o600);
     let size = 0;
+    // Written data is flushed to disk while the upload goes on (one data sync in flight per
+    // 32 MiB), so the fsync before acknowledging only has the tail left to write.
+    let syncing: Promise<unknown> | undefined;
     try {
       // Writes are batched: one write call per ~1 MiB keeps syscalls few for small chunks.
       let pending: Uint8Array[] = [];
       let pendingBytes = 0;
+      let unsynced = 0;
       const flush = async (): Promise<void> => {
         if (pendingBytes === 0) return;
         const buf = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
@@ -62,6 +66,14 @@ export class LocalBlobStore implements BlobStore {
         while (off < buf.length) {
           const { bytesWritten } = await fh!.write(buf, off, buf.length - off);
           off += bytesWritten;
+        }
+        unsynced += buf.length;
+        if (unsynced >= 32 << 20 && !syncing) {
+          unsynced = 0;
+          const p = fh!.datasync().finally(() => {
+            if (syncing === p) syncing = undefined;
+          });
+          syncing = p;
         }
       };
       for await (const chunk of data as AsyncIterable<Uint8Array>) {
@@ -74,6 +86,7 @@ export class LocalBlobStore implements BlobStore {
         if (pendingBytes >= 1 << 20) await flush();
       }
       await flush();
+      await syncing;
       if (opts.expectedBytes !== undefined && size !== opts.expectedBytes) throw new BlobSizeMismatch(opts.expectedBytes, size);
       await fh.sync();
       await fh.close();
@@ -82,6 +95,7 @@ export class LocalBlobStore implements BlobStore {
       await this.syncDir(dir);
     } catch (e) {
       hasher.abort();
+      await syncing?.catch(() => undefined);
       if (fh) await fh.close().catch(() => undefined);
       await unlink(tmp).catch(() => undefined);
       throw e;
