@@ -135,11 +135,27 @@ class HashPool {
         w2();
       }
     });
+    // Chunks are sent in batches of about 1 MiB (one copy, one message, one ack per batch).
+    let batch: Uint8Array[] = [];
+    let batchBytes = 0;
+    const send = (): void => {
+      if (batchBytes === 0) return;
+      const buf = new Uint8Array(batchBytes);
+      let off = 0;
+      for (const c of batch) {
+        buf.set(c, off);
+        off += c.length;
+      }
+      behind += batchBytes;
+      batch = [];
+      batchBytes = 0;
+      w.postMessage({ t: "data", id, buf: buf.buffer }, [buf.buffer]);
+    };
     return {
       update: (chunk) => {
-        const copy = chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.byteLength);
-        behind += copy.byteLength;
-        w.postMessage({ t: "data", id, buf: copy }, [copy as ArrayBuffer]);
+        batch.push(chunk);
+        batchBytes += chunk.length;
+        if (batchBytes >= BATCH) send();
       },
       ready: () => (behind < LIMIT ? Promise.resolve() : new Promise<void>((r) => (wake = r))),
       digest: () =>
@@ -148,6 +164,7 @@ class HashPool {
             this.hold(w, -1);
             resolve(hex);
           });
+          send();
           w.postMessage({ t: "end", id });
         }),
       abort: () => {
@@ -159,6 +176,7 @@ class HashPool {
   }
 }
 
+const BATCH = 1 << 20;
 /** Uploads past this size hash in workers. */
 const OFFLOAD_AT = 8 << 20;
 /** How far (bytes) a worker may lag behind the upload before the upload waits for it. */
