@@ -177,3 +177,23 @@ test("a requested availability zone places the server on a host of that zone (pl
     assert.equal(s.body.server["OS-EXT-AZ:availability_zone"], "zz");
   }
 });
+
+test("personality files (≤ 2.56): base64 contents, injected_files quota (403), refused from 2.57; nothing is created on refusal", async () => {
+  const m = await persona(tc, "member");
+  const image = await makeImage(tc);
+  const flavor = await makeFlavor(tc);
+  const body = (personality: unknown): Record<string, unknown> => ({ server: { name: unique("pers"), imageRef: image, flavorRef: flavor, personality } });
+  const count = async (): Promise<number> => (await api.get(m.token, "/servers")).body.servers.length;
+  const before = await count();
+  assertComputeError(await api.post(m.token, "/servers", body([{ path: "/etc/f.txt", contents: "This is a test file." }])), 400, "Personality content for /etc/f.txt cannot be decoded");
+  assertComputeError(await api.post(m.token, "/servers", body([{ path: "/a", contents: "aGk=", mode: "0644" }])), 400);
+  const six = Array.from({ length: 6 }, (_, i) => ({ path: `/f${i}`, contents: Buffer.from(`file ${i}`).toString("base64") }));
+  assertComputeError(await api.post(m.token, "/servers", body(six)), 403, "Personality file limit exceeded");
+  assertComputeError(await api.post(m.token, "/servers", body([{ path: `/${"p".repeat(300)}`, contents: "aGk=" }])), 403, "Personality file path exceeds maximum 255");
+  assertComputeError(await api.post(m.token, "/servers", body([{ path: "/big", contents: Buffer.alloc(10241).toString("base64") }])), 403, "Personality file content exceeds maximum 10240");
+  assert.equal(await count(), before);
+  assertComputeError(await api.post(m.token, "/servers", body([{ path: "/a", contents: "aGk=" }]), "2.57"), 400);
+  const ok = await api.post(m.token, "/servers", body(six.slice(0, 5)));
+  assert.equal(ok.status, 202, ok.text);
+  await waitStatus(tc, m.token, ok.body.server.id, ["ACTIVE"]);
+});

@@ -10,7 +10,7 @@ import type { Instance } from "../store/servers.js";
 import type { Compute } from "./deps.js";
 import { resourceLinks } from "./fleet-links.js";
 import { boolField, descriptionField, intField, invalidField, isObject, nameField, noAdditional, pyRepr, required } from "./fleet-validate.js";
-import { serverCaller, serverTarget } from "./server-common.js";
+import { checkPersonalityQuota, parsePersonality, serverCaller, serverTarget } from "./server-common.js";
 import { compactIpv6, metadataField, renderServers } from "./servers.js";
 import { proxiesServerActions } from "../manager/proxies.js";
 
@@ -366,9 +366,11 @@ export function serverActionRoutes(c: Compute, servers: ServerManager, actions: 
           }
           req.trustedCerts = t as string[] | null;
         }
+        const files = parsePersonality(b["personality"]);
         const inst = await find();
         const target = serverTarget(inst);
         ctx.enforce("os_compute_api:servers:rebuild", target);
+        await checkPersonalityQuota(c, inst.project_id, inst.user_id, files);
         if (req.trustedCerts !== undefined) ctx.enforce("os_compute_api:servers:rebuild:trusted_certs", target);
         const caller = serverCaller(ctx);
         const updated = await actions.rebuild(caller, inst, req);

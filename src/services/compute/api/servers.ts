@@ -8,7 +8,7 @@ import { serverBrief, serverView, statesFromStatus } from "../views/servers.js";
 import type { Compute } from "./deps.js";
 import { boolField, descriptionField, envelope, intField, invalidField, invalidQuery, nameField, noAdditional, parseBool, pyRepr, required } from "./fleet-validate.js";
 import { collectionLinks, MAX_LIMIT, resourceLinks, strictQuery } from "./fleet-links.js";
-import { serverCaller, serverTarget } from "./server-common.js";
+import { checkPersonalityQuota, parsePersonality, serverCaller, serverTarget } from "./server-common.js";
 
 const UUID = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
 const TAG = /^[^,/]*$/;
@@ -181,7 +181,7 @@ function parseCreate(ctx: RequestContext): CreateServerRequest {
   }
   const accessIPv4 = s["accessIPv4"] === undefined ? null : ipField("accessIPv4", s["accessIPv4"], 4);
   const accessIPv6 = s["accessIPv6"] === undefined ? null : ipField("accessIPv6", s["accessIPv6"], 6);
-  if (s["personality"] !== undefined && !Array.isArray(s["personality"])) throw invalidField("personality", s["personality"], `${pyRepr(s["personality"])} is not of type 'array'`);
+  parsePersonality(s["personality"]);
 
   let az: string | null = null;
   if (s["availability_zone"] !== undefined) az = nameField("availability_zone", s["availability_zone"]);
@@ -596,6 +596,8 @@ export function serverRoutes(c: Compute, mgr: ServerManager): Route[] {
       handler: async (ctx) => {
         const caller = serverCaller(ctx);
         const req = parseCreate(ctx);
+        // Personality files (≤ 2.56; parseCreate refuses the key above): checked against quota.
+        const files = parsePersonality((ctx.body as { server: Record<string, unknown> }).server["personality"]);
         const target = { project_id: caller.projectId, user_id: caller.userId, availability_zone: req.availabilityZone };
         ctx.enforce("os_compute_api:servers:create", target);
         if (req.trustedCerts) ctx.enforce("os_compute_api:servers:create:trusted_certs", target);
@@ -613,6 +615,7 @@ export function serverRoutes(c: Compute, mgr: ServerManager): Route[] {
         if (req.networks !== undefined && req.networks !== "none" && (req.networks === "auto" || req.networks.length > 0)) {
           ctx.enforce("os_compute_api:servers:create:attach_network", target);
         }
+        await checkPersonalityQuota(c, caller.projectId, caller.userId, files);
         const created = await mgr.create(caller, req, ctx.allowed("context_is_admin", {}));
         const s = ctx.body as { server: Record<string, unknown> };
         if (s.server["return_reservation_id"] !== undefined && boolField("return_reservation_id", s.server["return_reservation_id"])) {
