@@ -3,8 +3,7 @@ import type { RequestContext, Route } from "../../../http/context.js";
 import type { ServersDB } from "../store/servers-tables.js";
 import { hostIdOf, isoMicroNaive } from "../views/servers.js";
 import type { Compute } from "./deps.js";
-import { MAX_LIMIT, strictQuery } from "./fleet-links.js";
-import { invalidQuery } from "./fleet-validate.js";
+import { MAX_LIMIT, changesWindow, queryLimit, strictQuery } from "./fleet-links.js";
 import { serverCaller } from "./server-common.js";
 
 /**
@@ -15,12 +14,6 @@ import { serverCaller } from "./server-common.js";
  */
 
 type ActionRow = { id: string; instance_uuid: string; action: string; request_id: string; project_id: string; user_id: string; start_time: string; finish_time: string | null; message: string | null; updated_at: string };
-
-function parseTime(name: string, v: string): string {
-  const d = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(v) ? v : `${v}Z`);
-  if (Number.isNaN(d.getTime())) throw invalidQuery(name, v, `'${v}' is not a 'date-time'`);
-  return d.toISOString();
-}
 
 export function instanceActionRoutes(c: Compute): Route[] {
   const db = () => c.database.db as ServersDB;
@@ -57,18 +50,10 @@ export function instanceActionRoutes(c: Compute): Route[] {
           if (v.atLeast("2.66")) allowed.push("changes-before");
           const bad = strictQuery(ctx, allowed);
           if (bad) throw new BadRequest(bad);
-          const since = ctx.q("changes-since");
-          const before = v.atLeast("2.66") ? ctx.q("changes-before") : undefined;
-          const s = since !== undefined ? parseTime("changes-since", since) : undefined;
-          const b = before !== undefined ? parseTime("changes-before", before) : undefined;
-          if (s && b && b < s) throw new BadRequest("The value of changes-since must be less than or equal to changes-before.");
+          const { since: s, before: b } = changesWindow(ctx);
           if (s) q = q.where("updated_at", ">=", s);
           if (b) q = q.where("updated_at", "<=", b);
-          const l = ctx.q("limit");
-          if (l !== undefined) {
-            if (!/^[0-9]+$/.test(l)) throw invalidQuery("limit", l, `'${l}' does not match '^[0-9]*$'`);
-            limit = Math.min(Number(l), MAX_LIMIT);
-          }
+          limit = queryLimit(ctx) ?? MAX_LIMIT;
           const marker = ctx.q("marker");
           if (marker !== undefined) {
             const m = await db().selectFrom("cmp_instance_action").select(["start_time", "id"]).where("instance_uuid", "=", inst.uuid).where("request_id", "=", marker).executeTakeFirst();

@@ -3,8 +3,7 @@ import type { RequestContext, Route } from "../../../http/context.js";
 import type { MigrationRow, ServersDB } from "../store/servers-tables.js";
 import { isoMicroNaive } from "../views/servers.js";
 import type { Compute } from "./deps.js";
-import { MAX_LIMIT, resourceLinks, strictQuery } from "./fleet-links.js";
-import { invalidQuery } from "./fleet-validate.js";
+import { MAX_LIMIT, changesWindow, queryLimit, resourceLinks, strictQuery } from "./fleet-links.js";
 import { LIVE_IN_PROGRESS } from "../manager/moves.js";
 
 /**
@@ -13,12 +12,6 @@ import { LIVE_IN_PROGRESS } from "../manager/moves.js";
  * for live migrations in progress; 2.59 uuid, newest first, limit/marker (uuid) and
  * changes-since; 2.66 changes-before; 2.80 user_id/project_id (output and filters).
  */
-
-function parseTime(name: string, v: string): string {
-  const d = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(v) ? v : `${v}Z`);
-  if (Number.isNaN(d.getTime())) throw invalidQuery(name, v, `'${v}' is not a 'date-time'`);
-  return d.toISOString();
-}
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
@@ -87,18 +80,10 @@ export function migrationRoutes(c: Compute): Route[] {
           if (v.atLeast("2.80")) allowed.push("user_id", "project_id");
           const bad = strictQuery(ctx, allowed);
           if (bad) throw new BadRequest(bad);
-          const since = ctx.q("changes-since");
-          const before = v.atLeast("2.66") ? ctx.q("changes-before") : undefined;
-          const s = since !== undefined ? parseTime("changes-since", since) : undefined;
-          const b = before !== undefined ? parseTime("changes-before", before) : undefined;
-          if (s && b && b < s) throw new BadRequest("The value of changes-since must be less than or equal to changes-before.");
+          const { since: s, before: b } = changesWindow(ctx);
           if (s) q = q.where("updated_at", ">=", s);
           if (b) q = q.where("updated_at", "<=", b);
-          const l = ctx.q("limit");
-          if (l !== undefined) {
-            if (!/^[0-9]+$/.test(l)) throw invalidQuery("limit", l, `'${l}' does not match '^[0-9]*$'`);
-            limit = Math.min(Number(l), MAX_LIMIT);
-          }
+          limit = queryLimit(ctx);
           const marker = ctx.q("marker");
           if (marker !== undefined) {
             const m = await db().selectFrom("cmp_migration").select(["created_at", "id"]).where("uuid", "=", marker).executeTakeFirst();
