@@ -35,6 +35,9 @@ import { bootstrapCompute, computeMigrations, computeService, createCompute } fr
 import type { Image } from "../services/image/index.js";
 import { createImage, imageMigrations, imageService } from "../services/image/index.js";
 import type { Placement } from "../services/placement/index.js";
+import { SimulatedVolumeDriver } from "../drivers/volume/simulated/simulated.js";
+import type { Volume } from "../services/volume/index.js";
+import { bootstrapVolume, createVolume, volumeMigrations, volumeService } from "../services/volume/index.js";
 import { createPlacement, placementMigrations, placementService } from "../services/placement/index.js";
 import { taskMigrations } from "../tasks/migrations.js";
 import { TaskRunner } from "../tasks/runner.js";
@@ -50,6 +53,7 @@ export interface Cloud {
   image: Image;
   placement: Placement;
   compute: Compute;
+  volume: Volume;
   /** Persisted async work (server builds, …); tests with a ManualClock call tasks.drain(). */
   tasks: TaskRunner;
   blobs: BlobStore;
@@ -97,6 +101,7 @@ export async function openState(config: Config, schema?: string): Promise<Databa
     ...imageMigrations,
     ...placementMigrations,
     ...computeMigrations,
+    ...volumeMigrations,
     ...taskMigrations,
   };
   await migrate(database.db, all, database.dialect === "postgres" ? schema : undefined);
@@ -139,12 +144,27 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
     network: new NetworkClient(transport),
     image: new ImageClient(transport),
   });
+  const volumeDriver =
+    config.memory && !config.volume.dataDir
+      ? SimulatedVolumeDriver.temporary(config.volume, clock)
+      : new SimulatedVolumeDriver(config.volume, clock, config.volume.dataDir ?? join(config.dataDir, "volumes"));
+  const volume = createVolume({
+    database,
+    config: config.volume,
+    clock,
+    log: logger,
+    tasks,
+    driver: volumeDriver,
+    image: new ImageClient(transport),
+    blobs,
+  });
   const services: ServiceDefinition[] = [
     identityService(identity),
     networkService(network),
     imageService(image),
     placementService(placement),
     computeService(compute),
+    volumeService(volume),
   ];
 
   // One engine per service (rule names such as "owner" or "default" mean different things in
@@ -175,10 +195,13 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
   boot = await bootstrap(identity, {
     adminPassword: config.adminPassword,
     region: config.region,
-    services: services.map((s) => ({ type: s.type, name: s.name, url: `${url}${s.prefix}${CATALOG_SUFFIX[s.type] ?? ""}` })),
+    services: services.flatMap((s) =>
+      s.catalog ? s.catalog.map((e) => ({ type: e.type, name: e.name, url: `${url}${s.prefix}${e.path}` })) : [{ type: s.type, name: s.name, url: `${url}${s.prefix}${CATALOG_SUFFIX[s.type] ?? ""}` }],
+    ),
   });
   await bootstrapNetwork(network, boot.adminProjectId);
   await bootstrapCompute(compute);
+  await bootstrapVolume(volume);
   tasks.start();
   if (!config.memory && !opts.noFiles) writeClientFiles(config, url, boot);
 
@@ -190,6 +213,7 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
     image,
     placement,
     compute,
+    volume,
     tasks,
     blobs,
     database,
@@ -201,6 +225,7 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
       await tasks.stop();
       await database.close();
       await blobs.destroy();
+      await volumeDriver.destroy();
     },
   };
 }

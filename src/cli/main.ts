@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { join } from "node:path";
 import { openState, rotateTokenKeys, startCloud } from "../app/app.js";
 import type { PartialConfig } from "../config/config.js";
-import { loadConfig } from "../config/config.js";
+import { loadConfig, parseVolumeBackends } from "../config/config.js";
 
 /** argv → Config → app. */
 const program = new Command();
@@ -41,6 +41,7 @@ common(program.command("serve"))
   .option("--enforce-new-defaults", "use only the new (secure RBAC) policy defaults")
   .option("--log-level <level>", "pino log level")
   .option("--hosts <n>", "simulated compute hosts (hypervisors)", (v) => Number(v))
+  .option("--volume-backends <list>", "simulated block storage backends: name[:capacityGiB],…")
   .action(async (o: CommonFlags & Record<string, unknown>) => {
     const flags = flagsOf(o);
     if (o["host"]) flags.host = o["host"] as string;
@@ -53,6 +54,7 @@ common(program.command("serve"))
     if (o["enforceNewDefaults"]) flags.enforceNewDefaults = true;
     if (o["logLevel"]) flags.logLevel = o["logLevel"] as string;
     if (o["hosts"] !== undefined) flags.compute = { hosts: o["hosts"] as number };
+    if (o["volumeBackends"] !== undefined) flags.volume = { backends: parseVolumeBackends(o["volumeBackends"] as string) };
     const config = loadConfig(o.config ? { file: o.config, flags } : { flags });
     const cloud = await startCloud(config);
     const lines = [
@@ -62,6 +64,7 @@ common(program.command("serve"))
       `  placement: ${cloud.url}/placement`,
       `  network:   ${cloud.url}/networking`,
       `  image:     ${cloud.url}/image`,
+      `  volume:    ${cloud.url}/volume/v3  (${config.volume.backends.map((b) => b.name).join(", ")})`,
     ];
     if (cloud.boot.adminPassword) {
       lines.push(`  admin user: admin  password: ${cloud.boot.adminPassword}  (project admin, domain Default)`);

@@ -26,6 +26,41 @@ export interface Config {
   image: ImageConfig;
   placement: PlacementConfig;
   compute: ComputeConfig;
+  volume: VolumeConfig;
+}
+
+/** One cinder-volume backend (a cinder.conf enabled_backends section), simulated. */
+export interface VolumeBackendConfig {
+  /** Section name; the cinder-volume service host is `${volume.host}@${name}`, its one pool `${host}@${name}#${name}`. */
+  name: string;
+  /** The volume_backend_name capability a type's extra spec matches (default: name). */
+  volumeBackendName?: string;
+  /** Pool capacity in GiB. */
+  capacityGb?: number;
+  /** storage_availability_zone of this backend (default: volume.defaultAvailabilityZone). */
+  availabilityZone?: string;
+  /** Further capabilities the backend reports to the scheduler (e.g. {"multiattach": true}). */
+  capabilities?: Record<string, unknown>;
+}
+
+/** cinder.conf knobs and the simulated storage backends. */
+export interface VolumeConfig {
+  /** enabled_backends; `stackbox serve --volume-backends a,b:500`. */
+  backends: VolumeBackendConfig[];
+  /** cinder.conf host: the host part of every backend's service host. */
+  host: string;
+  /** storage_availability_zone / default_availability_zone. */
+  defaultAvailabilityZone: string;
+  /** default_volume_type (Cinder creates __DEFAULT__). */
+  defaultVolumeType: string;
+  /** Where the simulated disks live (sparse files); default <dataDir>/volumes, a temp dir with --memory. */
+  dataDir: string | undefined;
+  /** Simulated operation latency in milliseconds (create, delete, extend, snapshot, backup, restore, …). */
+  latencyMs: Record<string, number>;
+  /** Default quotas per project, as cinder.conf [DEFAULT] quota_* (-1 is unlimited). */
+  quotas: Record<string, number>;
+  /** backup_sha_block_size_bytes-style chunking of backups, in MiB (incremental backups store changed chunks). */
+  backupChunkMb: number;
 }
 
 /** glance-api.conf knobs that change API behaviour. */
@@ -217,10 +252,31 @@ export const defaults: Config = {
     reclaimInstanceInterval: 0,
     allowResizeToSameHost: false,
   },
+  volume: {
+    backends: [
+      { name: "simulated-1", capacityGb: 1000 },
+      { name: "simulated-2", capacityGb: 1000 },
+    ],
+    host: "stackbox",
+    defaultAvailabilityZone: "nova",
+    defaultVolumeType: "__DEFAULT__",
+    dataDir: undefined,
+    latencyMs: {},
+    quotas: {
+      volumes: 10,
+      snapshots: 10,
+      gigabytes: 1000,
+      backups: 10,
+      backup_gigabytes: 1000,
+      groups: 10,
+      per_volume_gigabytes: -1,
+    },
+    backupChunkMb: 32,
+  },
 };
 
 /** The per-service sections: merged key by key (and their `quotas`/`latencyMs` maps too). */
-const SECTIONS = ["identity", "network", "image", "placement", "compute"] as const;
+const SECTIONS = ["identity", "network", "image", "placement", "compute", "volume"] as const;
 type Section = (typeof SECTIONS)[number];
 
 export type PartialConfig = Partial<Omit<Config, Section>> & { [K in Section]?: Partial<Config[K]> };
@@ -296,6 +352,8 @@ export function fromEnv(env: NodeJS.ProcessEnv): PartialConfig {
       (out as Record<string, unknown>)[key] = v;
     }
   }
+  const backends = env["STACKBOX_VOLUME_BACKENDS"];
+  if (backends) out.volume = { backends: parseVolumeBackends(backends) };
   return out;
 }
 
@@ -313,7 +371,34 @@ function validate(c: Config): Config {
   if (!Number.isInteger(c.compute.hosts) || c.compute.hosts < 0 || c.compute.hosts > 100000) {
     throw new ConfigError(`compute.hosts must be an integer 0..100000, got ${c.compute.hosts}`);
   }
+  const names = new Set<string>();
+  for (const b of c.volume.backends) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(b.name ?? "")) throw new ConfigError(`volume backend name "${b.name}" is invalid`);
+    if (names.has(b.name)) throw new ConfigError(`volume backend "${b.name}" is listed twice`);
+    names.add(b.name);
+    if (b.capacityGb !== undefined && (!Number.isFinite(b.capacityGb) || b.capacityGb <= 0)) {
+      throw new ConfigError(`volume backend "${b.name}": capacityGb must be positive`);
+    }
+  }
   return c;
+}
+
+/** `--volume-backends a,b:500`: backend names, each with an optional capacity in GiB. */
+export function parseVolumeBackends(spec: string): VolumeBackendConfig[] {
+  return spec
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .map((x) => {
+      const [name, cap] = x.split(":");
+      const b: VolumeBackendConfig = { name: name! };
+      if (cap !== undefined) {
+        const n = Number(cap);
+        if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`--volume-backends: capacity of "${name}" must be a positive number of GiB`);
+        b.capacityGb = n;
+      }
+      return b;
+    });
 }
 
 /** Resolve the effective configuration from every source. */

@@ -17,6 +17,11 @@ export interface ServiceDefinition {
   type: string;
   /** URL prefix on the shared port ("/identity"). */
   prefix: string;
+  /**
+   * Catalog entries when not one entry of `type` at the prefix: each type with its name and
+   * the URL path after the prefix (Cinder: block-storage and volumev3 at /v3/$(project_id)s).
+   */
+  catalog?: ReadonlyArray<{ type: string; name: string; path: string }>;
   routes: readonly Route[];
   faults: FaultRenderer;
   policies: readonly PolicyRule[];

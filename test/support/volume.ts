@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import type { Response, TestCloud } from "./cloud.js";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Body = any;
+
+/**
+ * Short calls against a test cloud's Cinder at a microversion. Paths are relative to
+ * /volume/v3/<project> (the catalog's form); `projectless` drops the project as 3.67 allows.
+ */
+export function volumeApi(tc: TestCloud, projectId: string, version = "3.0", projectless = false) {
+  const base = projectless ? "/volume/v3" : `/volume/v3/${projectId}`;
+  const headers = (v?: string) => ({ "openstack-api-version": `volume ${v ?? version}` });
+  return {
+    get: (token: string, path: string, v?: string): Promise<Response> => tc.request("GET", `${base}${path}`, { token, headers: headers(v) }),
+    post: (token: string, path: string, body: unknown, v?: string): Promise<Response> => tc.request("POST", `${base}${path}`, { token, body, headers: headers(v) }),
+    put: (token: string, path: string, body: unknown, v?: string): Promise<Response> => tc.request("PUT", `${base}${path}`, { token, body, headers: headers(v) }),
+    del: (token: string, path: string, v?: string): Promise<Response> => tc.request("DELETE", `${base}${path}`, { token, headers: headers(v) }),
+  };
+}
+
+/** A Cinder fault: status and {"<name>": {"code", "message"}}. */
+export function assertVolumeError(res: Response, status: number, message?: string | RegExp): void {
+  assert.equal(res.status, status, res.text);
+  const keys = Object.keys(res.body ?? {});
+  assert.equal(keys.length, 1, res.text);
+  const inner = res.body[keys[0]!];
+  assert.equal(inner.code, status, res.text);
+  assert.equal(typeof inner.message, "string", res.text);
+  if (typeof message === "string") assert.equal(inner.message, message);
+  else if (message) assert.match(inner.message, message);
+}
+
+/** Poll a resource (GET path → body[key].status) until it reaches `status` (or fail on an error status). */
+export async function waitStatus(get: () => Promise<Response>, key: string, status: string, tries = 400): Promise<Body> {
+  let last: Body;
+  for (let i = 0; i < tries; i++) {
+    const r = await get();
+    assert.equal(r.status, 200, r.text);
+    last = r.body[key];
+    if (last.status === status) return last;
+    if (String(last.status).startsWith("error") && !status.startsWith("error")) assert.fail(`${key} ${last.id} went to ${last.status} waiting for ${status}`);
+    await new Promise((res) => setTimeout(res, 10));
+  }
+  assert.fail(`${key} never reached ${status}: ${JSON.stringify(last)}`);
+}
