@@ -44,9 +44,12 @@ case "$MODE" in
   compute) SERVICE=compute; FLAGS+=(--hosts 4)
     EXTRA=(--services compute,network,image,placement --regex '^tempest\.api\.compute\.' --create-resources --extra-conf "$ROOT/.ci/tempest-compute.conf")
     CONC_DEFAULT=4 ;;
+  volume) SERVICE=volume; FLAGS+=(--hosts 4)
+    EXTRA=(--services volume,compute,network,image,placement --regex '^tempest\.api\.volume\.' --create-resources --extra-conf "$ROOT/.ci/tempest-volume.conf")
+    CONC_DEFAULT=4 ;;
   scope) FLAGS+=(--enforce-scope); SCOPE=true ;;
   strict) FLAGS+=(--enforce-scope --enforce-new-defaults); SCOPE=true ;;
-  *) echo "tempest.sh: mode must be default, scope, strict, network, image or compute" >&2; exit 2 ;;
+  *) echo "tempest.sh: mode must be default, scope, strict, network, image, compute or volume" >&2; exit 2 ;;
 esac
 STACKBOX_BCRYPT_ROUNDS=4 STACKBOX_LOCKOUT_FAILURE_ATTEMPTS=2 STACKBOX_LOCKOUT_DURATION=5 \
 STACKBOX_UNIQUE_LAST_PASSWORD_COUNT=2 \
@@ -57,7 +60,7 @@ PID2=""
 trap 'kill $PID $PID2 2>/dev/null; rm -rf "$DATA"' EXIT
 AUTH=http://127.0.0.1:$PORT/identity/v3
 for _ in $(seq 1 100); do curl -sf -o /dev/null "$AUTH" && break; sleep 0.1; done
-if [ "$MODE" = compute ]; then
+if [ "$MODE" = compute ] || [ "$MODE" = volume ]; then
   # Two distinct tiny images (Tempest's image_ref and image_ref_alt: rebuilds and the image filters).
   OSENV=(OS_AUTH_URL="$AUTH" OS_USERNAME=admin OS_PASSWORD=password OS_PROJECT_NAME=admin OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default OS_IDENTITY_API_VERSION=3)
   for n in 1 2; do
