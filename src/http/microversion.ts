@@ -1,4 +1,4 @@
-import { NotAcceptable } from "../common/errors.js";
+import { BadRequest, NotAcceptable } from "../common/errors.js";
 
 /**
  * OpenStack API microversions as data. A service declares its canonical version list; the
@@ -83,7 +83,9 @@ export function negotiate(
   if (asked === undefined) return min;
   if (asked.toLowerCase() === "latest") return max;
   const v = Microversion.parse(asked);
-  if (!v) throw new NotAcceptable(`Invalid API version request: ${asked}`);
+  // Nova, Cinder (InvalidAPIVersionString) and Placement (microversion_parse's TypeError) answer a
+  // malformed version 400; a well-formed one outside the range is the 406 below.
+  if (!v) throw new BadRequest(`API Version String ${asked} is of invalid format. Must be of format MajorNum.MinorNum.`);
   if (v.compare(min) < 0 || v.compare(max) > 0 || !spec.versions.includes(v.toString())) {
     throw new NotAcceptable(
       `Version ${asked} is not supported by the API. Minimum is ${min.toString()} and maximum is ${max.toString()}.`,

@@ -56,6 +56,8 @@ test("version documents are anonymous and come from the microversion list", asyn
   assertFault(await nova(admin, "GET", "/extensions/nope"), 404, "itemNotFound");
   const tooNew = await nova(admin, "GET", "/flavors", undefined, "2.94");
   assert.equal(tooNew.status, 406);
+  // A malformed version is InvalidAPIVersionString: 400.
+  assertFault(await nova(admin, "GET", "/flavors", undefined, "2.x"), 400, "badRequest", "API Version String 2.x is of invalid format. Must be of format MajorNum.MinorNum.");
 });
 
 test("default flavors exist; list, detail, filters, sorting and pagination", async () => {

@@ -30,6 +30,9 @@ test("microversions: out of range is 406 with min/max, default is 1.0", async ()
   const e = assertPlacementError(r, 406, null, "Unacceptable version header: 1.40");
   assert.equal(e.max_version, "1.39");
   assert.equal(e.min_version, "1.0");
+  // A malformed version is microversion_parse's TypeError: 400, no min/max.
+  const bad = assertPlacementError(await call("GET", "/resource_providers", undefined, "1.a"), 400, null, "Invalid microversion: invalid version string: 1.a");
+  assert.equal(bad.max_version, undefined);
   const d = await tc.request("GET", "/placement/resource_providers", { token: await tc.adminToken() });
   assert.equal(d.status, 200);
   assert.equal(d.headers.get("openstack-api-version"), "placement 1.0");

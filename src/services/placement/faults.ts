@@ -33,8 +33,8 @@ export const placementFaults: FaultRenderer = (err, requestId) => {
   if (err instanceof MalformedBody) message = "Malformed JSON: Expecting value: line 1 column 1 (char 0)";
   // Version negotiation failures, worded as microversion_parse's middleware words them.
   const unsupported = /^Version (.+) is not supported by the API/.exec(message);
-  const invalid = /^Invalid API version request: (.+)$/.exec(message);
-  const negotiation = err.status === 406 && (unsupported !== null || invalid !== null);
+  const invalid = /^API Version String (.+) is of invalid format/.exec(message);
+  const negotiation = (err.status === 406 && unsupported !== null) || (err.status === 400 && invalid !== null);
   if (unsupported) message = `Invalid microversion: Unacceptable version header: ${unsupported[1]}`;
   if (invalid) message = `Invalid microversion: invalid version string: ${invalid[1]}`;
   // The router's 405 (handle_405 in Placement's handler.py).
@@ -51,7 +51,7 @@ export const placementFaults: FaultRenderer = (err, requestId) => {
   const version = taggedVersion(err);
   if (!negotiation && (!version || version.atLeast("1.23"))) error["code"] = err instanceof PlacementError ? err.code : Codes.DEFAULT;
   error["request_id"] = requestId;
-  if (negotiation) {
+  if (negotiation && err.status === 406) {
     const vs = placementMicroversions.versions;
     error["max_version"] = vs[vs.length - 1];
     error["min_version"] = vs[0];
