@@ -6,6 +6,8 @@
 #   BENCH_NETWORK=0   skip the network benchmark
 #   BENCH_COMPUTE=0   skip the compute benchmark (bench/compute-bench.sh: 10,000 simulated hosts,
 #                     1,000 boots, RSS at 10,000 servers, a 256 MiB image vs the real Swift's big object)
+#   BENCH_VOLUME=0    skip the volume benchmark (bench/volume-bench.sh: volume create rate, attach/detach
+#                     cycles, 1 GiB backup and restore against a dd copy on the same disk)
 #   BENCH_TEMPEST=1   also time a Tempest identity run against both (several minutes each)
 #   BENCH_REFERENCE=0 skip the real Keystone
 set -euo pipefail
@@ -86,6 +88,9 @@ if [ "${BENCH_NETWORK:-1}" = 1 ]; then
 fi
 if [ "${BENCH_COMPUTE:-1}" = 1 ]; then
   bash bench/compute-bench.sh "$OUT"
+fi
+if [ "${BENCH_VOLUME:-1}" = 1 ]; then
+  bash bench/volume-bench.sh "$OUT"
 fi
 for who in stackbox keystone; do
   [ -f "$OUT/tempest-$who/summary.txt" ] && echo "tempest $who: $(head -1 "$OUT/tempest-$who/summary.txt")"

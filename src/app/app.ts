@@ -6,6 +6,8 @@ import pino from "pino";
 import type { Logger } from "pino";
 import { loadPolicyFile, PolicyEngine } from "../auth/policy.js";
 import { InProcessTransport } from "../clients/transport.js";
+import { VolumeClient } from "../clients/volume.js";
+import { ComputeClient } from "../clients/compute.js";
 import type { Clock } from "../common/clock.js";
 import { systemClock } from "../common/clock.js";
 import type { Config } from "../config/config.js";
@@ -143,6 +145,7 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
     placement: new PlacementClient(transport),
     network: new NetworkClient(transport),
     image: new ImageClient(transport),
+    volume: new VolumeClient(transport),
   });
   const volumeDriver =
     config.memory && !config.volume.dataDir
@@ -156,6 +159,7 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
     tasks,
     driver: volumeDriver,
     image: new ImageClient(transport),
+    nova: new ComputeClient(transport),
     blobs,
   });
   const services: ServiceDefinition[] = [

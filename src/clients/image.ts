@@ -1,5 +1,5 @@
 import type { InProcessTransport, TransportResponse } from "./transport.js";
-import { expectOk } from "./transport.js";
+import { expectOk, ServiceCallError } from "./transport.js";
 
 export type GlanceImage = Record<string, unknown> & { id: string; status: string; visibility: string };
 
@@ -32,6 +32,18 @@ export class ImageClient {
     const opts: Parameters<InProcessTransport["request"]>[2] = { raw: data, headers: { "content-type": "application/octet-stream" } };
     if (token !== undefined) opts.token = token;
     expectOk("PUT", `/images/${id}/file`, await this.raw("PUT", `/images/${id}/file`, opts));
+  }
+
+  /** GET /images/{id}/file as a stream (Cinder's copy of an image into a volume); a ServiceCallError when not 200. */
+  async downloadData(id: string, token?: string): Promise<NodeJS.ReadableStream> {
+    const path = `/image/v2/images/${encodeURIComponent(id)}/file`;
+    const res = await this.t.stream(path, token === undefined ? {} : { token });
+    if (res.status !== 200) {
+      const chunks: Buffer[] = [];
+      for await (const c of res.stream) chunks.push(Buffer.from(c as Buffer));
+      throw new ServiceCallError("GET", path, res.status, Buffer.concat(chunks).toString("utf8"));
+    }
+    return res.stream;
   }
 
   /** Idempotent. */

@@ -63,6 +63,13 @@ export class InProcessTransport {
     }
     return { status: res.statusCode, headers: res.headers, body };
   }
+
+  /** A GET whose answer body is streamed (image data), not buffered or parsed. */
+  async stream(path: string, opts: { token?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: OutgoingHttpHeaders; stream: NodeJS.ReadableStream }> {
+    const headers: Record<string, string> = { "x-auth-token": opts.token ?? (await this.token()), ...opts.headers };
+    const res = await this.http().inject({ method: "GET", url: path, headers, payloadAsStream: true });
+    return { status: res.statusCode, headers: res.headers, stream: res.stream() };
+  }
 }
 
 /** A non-2xx answer from another service, with its status and body for the caller to map. */

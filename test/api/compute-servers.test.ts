@@ -130,7 +130,7 @@ test("a reader cannot create; bad input is refused with nothing written", async 
   assertComputeError(await api.post(m.token, "/servers", { server: { name: "x", imageRef: image, flavorRef: flavor, bogus: 1 } }), 400, /Additional properties are not allowed/);
   assertComputeError(await api.post(m.token, "/servers", { server: { name: "x", imageRef: image, flavorRef: flavor } }, "2.37"), 400, /'networks' is a required property/);
   assertComputeError(await api.post(m.token, "/servers", { server: { name: "x", imageRef: image, flavorRef: flavor, availability_zone: "nowhere" } }), 400, "The requested availability zone is not available");
-  assertComputeError(await api.post(m.token, "/servers", { server: { name: "x", imageRef: image, flavorRef: flavor, block_device_mapping_v2: [{ source_type: "volume", destination_type: "volume", uuid: "6b8d6a6e-0a1e-4d59-9a5c-5d1f8c1b2a3c", boot_index: 0 }] } }), 400, /failed to get volume/);
+  assertComputeError(await api.post(m.token, "/servers", { server: { name: "x", flavorRef: flavor, block_device_mapping_v2: [{ source_type: "volume", destination_type: "volume", uuid: "6b8d6a6e-0a1e-4d59-9a5c-5d1f8c1b2a3c", boot_index: 0 }] } }), 400, /failed to get volume/);
   const l = await api.get(m.token, "/servers");
   assert.equal(l.body.servers.length, 0);
 });

@@ -7,7 +7,6 @@
  * openstacksdk's create_server(wait=True). Every step must pass (nothing is skipped).
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,25 +14,11 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { freePort, serve } from "../support/serve.js";
 import type { Served } from "../support/serve.js";
+import { run } from "../support/cli.js";
 
 const OPENSTACK = "/usr/bin/openstack";
 const PYTHON = "/usr/bin/python3";
 const PASSWORD = "cli-compute-secret";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], env: Record<string, string>, cwd: string): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { env, cwd, timeout: 180_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
 
 describe("openstack CLI compute flows against stackbox serve --hosts 4", { skip: !existsSync(OPENSTACK) && `${OPENSTACK} is missing (apt-get install python3-openstackclient)` }, () => {
   let dir = "";

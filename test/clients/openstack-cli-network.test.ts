@@ -6,33 +6,17 @@
  * same cloud through openstacksdk. Every step must pass (nothing is skipped).
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { freePort, serve } from "../support/serve.js";
 import type { Served } from "../support/serve.js";
+import { run } from "../support/cli.js";
 
 const OPENSTACK = "/usr/bin/openstack";
 const PYTHON = "/usr/bin/python3";
 const PASSWORD = "cli-net-secret";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], env: Record<string, string>, cwd: string, input?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(cmd, args, { env, cwd, timeout: 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
 
 describe("openstack CLI networking flows against stackbox serve", { skip: !existsSync(OPENSTACK) && `${OPENSTACK} is missing (apt-get install python3-openstackclient)` }, () => {
   let dir = "";

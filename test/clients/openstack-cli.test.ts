@@ -5,7 +5,6 @@
  * skipped, not failed.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,25 +12,12 @@ import { after, before, describe, test } from "node:test";
 import type { TestContext } from "node:test";
 import { freePort, serve } from "../support/serve.js";
 import type { Served } from "../support/serve.js";
+import { run } from "../support/cli.js";
+import type { Run } from "../support/cli.js";
 
 const OPENSTACK = "/usr/bin/openstack";
 const PYTHON = "/usr/bin/python3";
 const PASSWORD = "cli-secret-pw";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], env: Record<string, string>, cwd: string): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { env, cwd, timeout: 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
 
 /** The server lacks the feature: an unknown URL (kernel 404 wording) or 501. */
 function missingFeature(r: Run): boolean {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { NotAcceptable } from "../../src/common/errors.js";
+import { BadRequest, NotAcceptable } from "../../src/common/errors.js";
 import { Microversion, negotiate, versionHeaders } from "../../src/http/microversion.js";
 import type { MicroversionSpec } from "../../src/http/microversion.js";
 
@@ -27,9 +27,12 @@ test("legacy header is read when the new one does not name us", () => {
   assert.equal(negotiate(spec, { "x-openstack-nova-api-version": "2.3" }).toString(), "2.3");
 });
 
-test("out of range and malformed versions are 406", () => {
-  for (const h of ["compute 2.12", "compute 1.0", "compute 3.1", "compute abc", "compute 2.4"]) {
+test("out of range versions are 406, malformed ones 400", () => {
+  for (const h of ["compute 2.12", "compute 1.0", "compute 3.1", "compute 2.4"]) {
     assert.throws(() => negotiate(spec, { "openstack-api-version": h }), (e: unknown) => e instanceof NotAcceptable && e.status === 406, h);
+  }
+  for (const h of ["compute abc", "compute 2", "compute 2.x"]) {
+    assert.throws(() => negotiate(spec, { "openstack-api-version": h }), (e: unknown) => e instanceof BadRequest && e.status === 400 && /is of invalid format/.test(e.message), h);
   }
 });
 

@@ -51,5 +51,7 @@ export function volumeService(v: Volume): ServiceDefinition {
     policies: volumePolicies,
     migrations: volumeMigrations,
     microversions: volumeMicroversions,
+    // Cinder's routes mapper maps only the methods it serves: anything else is a 404.
+    wrongMethod: 404,
   };
 }

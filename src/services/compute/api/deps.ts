@@ -6,6 +6,7 @@ import type { HypervisorDriver } from "../../../drivers/compute/driver.js";
 import type { ImageClient } from "../../../clients/image.js";
 import type { NetworkClient } from "../../../clients/network.js";
 import type { PlacementClient } from "../../../clients/placement.js";
+import type { VolumeClient } from "../../../clients/volume.js";
 import type { TaskRunner } from "../../../tasks/runner.js";
 import type { InstanceOps } from "../manager/instance-state.js";
 
@@ -24,6 +25,8 @@ export interface Compute {
   placement: PlacementClient;
   network: NetworkClient;
   image: ImageClient;
+  /** Cinder (volume attachments, boot from volume, the os-volumes proxies). */
+  volume: VolumeClient;
   // Areas (set by createCompute in index.ts):
   flavors: FlavorsApi;
   keypairs: KeypairsApi;

@@ -2,6 +2,7 @@ import { BadRequest } from "../../../common/errors.js";
 import type { Route } from "../../../http/context.js";
 import type { ServerActionManager } from "../manager/server-actions.js";
 import { invalidField, isObject, noAdditional, pyRepr, required } from "./fleet-validate.js";
+import { serverCaller } from "./server-common.js";
 
 /**
  * POST /os-server-external-events (Neutron and Cinder tell Nova about ports and volumes), as
@@ -57,7 +58,8 @@ export function externalEventRoutes(actions: ServerActionManager): Route[] {
           }
           events.push(out);
         }
-        const results = await actions.externalEvents(events);
+        const caller = serverCaller(ctx);
+        const results = await actions.externalEvents(events, { requestId: caller.requestId, userId: caller.userId, projectId: caller.projectId });
         return { status: results.every((r) => r.code === 200) ? 200 : 207, body: { events: results } };
       },
     },

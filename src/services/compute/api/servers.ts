@@ -190,11 +190,29 @@ function parseCreate(ctx: RequestContext): CreateServerRequest {
     throw new BadRequest("Using different block_device_mapping syntaxes is not allowed in the same request.");
   }
   const bdms: CreateServerRequest["bdms"] = [];
+  const dotOf = (x: unknown): boolean => x === true || (typeof x === "string" && ["1", "t", "true", "on", "y", "yes"].includes(x.toLowerCase()));
   if (s["block_device_mapping"] !== undefined) {
+    // The legacy format: volumes and snapshots by id; the device "vda" is the root.
     const l = s["block_device_mapping"];
     if (!Array.isArray(l)) throw invalidField("block_device_mapping", l, `${pyRepr(l)} is not of type 'array'`);
-    for (const b of l as Array<Record<string, unknown>>) {
-      if (b && typeof b === "object" && (b["volume_id"] || b["snapshot_id"])) throw new BadRequest(`Block Device Mapping is Invalid: failed to get volume ${String(b["volume_id"] ?? b["snapshot_id"])}.`);
+    for (const raw of l) {
+      if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw invalidField("block_device_mapping", raw, `${pyRepr(raw)} is not of type 'object'`);
+      const b = raw as Record<string, unknown>;
+      const id = (b["volume_id"] ?? b["snapshot_id"] ?? null) as string | null;
+      if (!id) continue;
+      const dev = typeof b["device_name"] === "string" ? b["device_name"] : null;
+      const letter = dev ? (/^(?:\/dev\/)?(?:x?[a-z]?d?)([a-z]+)[0-9]*$/.exec(dev)?.[1] ?? "") : "";
+      bdms.push({
+        source_type: b["volume_id"] ? "volume" : "snapshot",
+        destination_type: "volume",
+        boot_index: letter === "a" ? 0 : null,
+        uuid: String(id),
+        volume_size: b["volume_size"] === undefined || b["volume_size"] === null ? null : Number(b["volume_size"]),
+        delete_on_termination: dotOf(b["delete_on_termination"]),
+        tag: null,
+        device_name: dev,
+        volume_type: null,
+      });
     }
   }
   if (s["block_device_mapping_v2"] !== undefined) {
@@ -209,27 +227,51 @@ function parseCreate(ctx: RequestContext): CreateServerRequest {
         throw invalidField("source_type", src, `${pyRepr(src)} is not one of ['volume', 'image', 'snapshot', 'blank']`);
       }
       if (!["local", "volume"].includes(String(dst))) throw invalidField("destination_type", dst, `${pyRepr(dst)} is not one of ['local', 'volume']`);
-      const id = (b["uuid"] ?? b["volume_id"] ?? b["snapshot_id"] ?? b["image_id"] ?? null) as string | null;
-      if (dst === "volume" || src === "volume" || src === "snapshot") {
-        // No block storage service in this cloud: the volume cannot be found, as Nova answers then.
-        throw new BadRequest(`Block Device Mapping is Invalid: failed to get volume ${id ?? ""}.`);
+      const idRaw = b["uuid"] ?? b["volume_id"] ?? b["snapshot_id"] ?? b["image_id"] ?? null;
+      if (idRaw !== null && typeof idRaw !== "string") throw invalidField("uuid", idRaw, `${pyRepr(idRaw)} is not of type 'string'`);
+      if (typeof idRaw === "string" && (idRaw.length > 255 || !/^[a-zA-Z0-9._-]*$/.test(idRaw))) throw invalidField("uuid", idRaw, `${pyRepr(idRaw)} does not match '^[a-zA-Z0-9._-]*$'`);
+      const id = idRaw as string | null;
+      // BlockDeviceDict.from_api
+      const source = String(src ?? "blank");
+      if (source === "blank" && id) throw new BadRequest("Block Device Mapping is Invalid: Invalid device UUID.");
+      if (source !== "blank" && !id) throw new BadRequest("Block Device Mapping is Invalid: Missing device UUID.");
+      let volumeType: string | null = null;
+      if (b["volume_type"] !== undefined && b["volume_type"] !== null) {
+        if (!v.atLeast("2.67")) throw invalidField("block_device_mapping_v2", raw, "Additional properties are not allowed ('volume_type' was unexpected)");
+        volumeType = str("volume_type", b["volume_type"]);
+        if (dst === "local") throw new BadRequest("Block Device Mapping is Invalid: Specifying a volume_type with destination_type=local is not supported.");
+        if (source === "volume") throw new BadRequest("Block Device Mapping is Invalid: Specifying volume type to existing volume is not supported.");
       }
       const bi = b["boot_index"];
       const bootIndex = bi === undefined || bi === null ? null : Number(bi);
       if (bootIndex !== null && !Number.isInteger(bootIndex)) throw invalidField("boot_index", bi, `${pyRepr(bi)} does not match '^-?[0-9]+$'`);
+      const vs = b["volume_size"];
+      let volumeSize: number | null = null;
+      if (vs !== undefined && vs !== null) {
+        if ((typeof vs !== "number" && typeof vs !== "string") || !/^[0-9]+$/.test(String(vs))) throw invalidField("volume_size", vs, `${pyRepr(vs)} is not of type 'integer', 'string', 'null'`);
+        volumeSize = Number(vs);
+        if (volumeSize < 1) throw invalidField("volume_size", vs, `${pyRepr(vs)} is less than the minimum of 1`);
+      }
       bdms.push({
-        source_type: String(src ?? "blank"),
+        source_type: source,
         destination_type: String(dst),
         boot_index: bootIndex,
         uuid: id,
-        volume_size: b["volume_size"] === undefined ? null : Number(b["volume_size"]),
-        delete_on_termination: b["delete_on_termination"] === true,
+        volume_size: volumeSize,
+        delete_on_termination: dotOf(b["delete_on_termination"]),
         tag: typeof b["tag"] === "string" ? b["tag"] : null,
         device_name: typeof b["device_name"] === "string" ? b["device_name"] : null,
+        volume_type: volumeType,
       });
     }
-    const boot = bdms.filter((b) => b.boot_index === 0);
-    if (bdms.length > 0 && boot.length === 0 && !imageRef) throw new BadRequest("Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.");
+  }
+  if (bdms.length > 0) {
+    // _validate_bdm: boot indexes (ignoring negatives and none) count up from 0; an imageRef boots index 0 itself.
+    const idx = bdms.map((b) => b.boot_index).filter((i): i is number => i !== null && i >= 0).sort((a, b) => a - b);
+    const withImage = imageRef && !idx.includes(0) ? [0, ...idx.map((i) => i)] : idx;
+    if (withImage.length === 0 || withImage.some((x, i) => x !== i)) {
+      throw new BadRequest("Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.");
+    }
   }
 
   const configDrive = s["config_drive"] === undefined ? false : boolField("config_drive", s["config_drive"]);
@@ -326,6 +368,7 @@ function parseCreate(ctx: RequestContext): CreateServerRequest {
     autoDiskConfig,
     trustedCerts,
     bdms,
+    supportsMultiattach: v.atLeast("2.60"),
   };
 }
 
@@ -368,6 +411,7 @@ export async function renderServers(ctx: RequestContext, mgr: ServerManager, ins
         tags: deco.tags.get(inst.uuid) ?? [],
         fault: deco.faults.get(inst.uuid),
         securityGroups: deco.groups.get(inst.uuid),
+        volumes: deco.volumes.get(inst.uuid) ?? [],
         baseOnly: opts.baseOnly ?? false,
         hideUserData: opts.rebuild ?? false,
         serverGroups: v.atLeast("2.71") && (opts.refresh || opts.baseOnly !== undefined) ? await mgr.serverGroupsOf(inst.uuid) : undefined,

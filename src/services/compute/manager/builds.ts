@@ -6,6 +6,7 @@ import type { ServersTrx } from "../store/servers-tables.js";
 import type { InstanceOps } from "./instance-state.js";
 import type { Scheduler, Selection } from "./scheduler.js";
 import { NoValidHost } from "./scheduler.js";
+import { BlockDevicePrepFailed, volumeOpsOf } from "./volumes.js";
 
 /** A network the server asked for, as the API normalised it (request_spec.networks). */
 export interface RequestedNetwork {
@@ -65,7 +66,8 @@ export class BuildManager {
       instanceUuid: inst.uuid,
       projectId: inst.project_id,
       userId: inst.user_id,
-      flavor: inst.flavor.cur,
+      // A volume-backed root takes no DISK_GB on the host (Nova's is_bfv resource request).
+      flavor: spec.is_bfv ? { ...inst.flavor.cur, disk: 0 } : inst.flavor.cur,
       imageProperties: spec.image_properties ?? {},
       availabilityZone: spec.availability_zone ?? null,
       forceHost: spec.force_host ?? null,
@@ -196,6 +198,16 @@ export class BuildManager {
   private async spawn(inst: Instance, requestId: string): Promise<void> {
     if (inst.vm_state !== VM.BUILDING || inst.task_state !== "spawning" || !inst.host) return;
     const host = inst.host;
+    // _build_resources → _prep_block_device: volumes made, attached to the host; a failure aborts the build.
+    try {
+      await volumeOpsOf(this.c).prepBlockDevices(inst);
+    } catch (e) {
+      if (!(e instanceof BlockDevicePrepFailed)) throw e;
+      await this.ops.event(inst.uuid, requestId, "compute__do_build_and_run_instance", host, "Error");
+      await this.scheduler.release(inst.uuid);
+      await this.fail(inst, `Build of instance ${inst.uuid} aborted: ${e.message}`, "");
+      return;
+    }
     try {
       await this.ops.perform("spawn", host, inst.uuid);
     } catch (e) {

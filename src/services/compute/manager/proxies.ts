@@ -50,7 +50,7 @@ export function proxiesRoutes(c: Compute): Route[] {
     ...tenantNetworkRoutes(a.network),
     ...hostRoutes(c),
     ...baremetalNodeRoutes(),
-    ...volumeProxyRoutes(),
+    ...volumeProxyRoutes(c),
     ...volumeAttachmentRoutes(c),
     ...removedRoutes(),
   ]);

@@ -9,6 +9,7 @@ import type { ServersDB, ServersTrx } from "../store/servers-tables.js";
 import type { InstanceOps, InstanceTask, InstanceTaskPayload, ServerCaller, StateCheck } from "./instance-state.js";
 import { InstanceTaskFailure } from "./instance-state.js";
 import type { MoveManager } from "./moves.js";
+import { volumeOpsOf } from "./volumes.js";
 import type { ServerManager } from "./servers.js";
 
 /**
@@ -609,6 +610,7 @@ export class ServerActionManager {
         throw e;
       }
       await this.moves.bindPorts(inst, inst.host);
+      await volumeOpsOf(this.c).reconnect(inst);
     } else {
       await this.ops.perform("power_on", inst.host!, inst.uuid);
     }
@@ -710,7 +712,10 @@ export class ServerActionManager {
    * accepted (200), an unknown instance 404, one not on a host yet 422. network-changed
    * refreshes the network info cache; power-update (2.76) moves the power state.
    */
-  async externalEvents(events: Array<{ name: string; server_uuid: string; status: string; tag?: string }>): Promise<Array<{ name: string; server_uuid: string; status: string; tag?: string; code: number }>> {
+  async externalEvents(
+    events: Array<{ name: string; server_uuid: string; status: string; tag?: string }>,
+    who?: { requestId: string; userId: string; projectId: string },
+  ): Promise<Array<{ name: string; server_uuid: string; status: string; tag?: string; code: number }>> {
     const uuids = [...new Set(events.map((e) => e.server_uuid))];
     const found = new Map((await getInstances(this.db, uuids)).filter((i) => !i.deleted).map((i) => [i.uuid, i]));
     const out: Array<{ name: string; server_uuid: string; status: string; tag?: string; code: number }> = [];
@@ -730,6 +735,7 @@ export class ServerActionManager {
       }
       out.push({ ...e, status: "completed", code: 200 });
       if (e.name === "network-changed") await this.servers.refreshNetworkInfo(inst).catch(() => undefined);
+      if (e.name === "volume-extended" && e.tag && who) await volumeOpsOf(this.c).volumeExtended(inst, e.tag, who);
       if (e.name === "power-update" && (e.tag === "POWER_ON" || e.tag === "POWER_OFF")) {
         const on = e.tag === "POWER_ON";
         await updateInstance(this.db, inst.uuid, on ? { vm_state: VM.ACTIVE, power_state: POWER.RUNNING } : { vm_state: VM.STOPPED, power_state: POWER.SHUTDOWN }, this.ops.now(), {

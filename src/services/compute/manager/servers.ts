@@ -25,6 +25,8 @@ import { BUILD_TASK, BuildManager, vifOf } from "./builds.js";
 import type { InstanceOps, ServerCaller } from "./instance-state.js";
 import { releaseMoveAllocations } from "./moves.js";
 import { Scheduler } from "./scheduler.js";
+import type { BdmRequest, VolumeOps } from "./volumes.js";
+import { volumeOpsOf } from "./volumes.js";
 
 /** What POST /servers asks for, validated and normalised by the API layer. */
 export interface CreateServerRequest {
@@ -52,8 +54,10 @@ export interface CreateServerRequest {
   adminPass: string | undefined;
   autoDiskConfig: boolean;
   trustedCerts: string[] | null;
-  /** Root disk from block_device_mapping_v2 (image → local); volumes are refused earlier. */
-  bdms: Array<{ source_type: string; destination_type: string; boot_index: number | null; uuid: string | null; volume_size: number | null; delete_on_termination: boolean; tag: string | null; device_name: string | null }>;
+  /** block_device_mapping(_v2) as the API normalised it: the root disk, volumes to attach or create. */
+  bdms: BdmRequest[];
+  /** 2.60: multiattach volumes may be attached (at create too). */
+  supportsMultiattach?: boolean;
 }
 
 export interface CreatedServers {
@@ -165,11 +169,85 @@ export class ServerManager implements ServersApi {
   ) {
     this.scheduler = new Scheduler(c);
     this.builds = new BuildManager(c, ops, this.scheduler);
+    // Volume attach/detach/swap tasks are registered with the servers area's.
+    volumeOpsOf(c);
     ops.registerTask(DELETE_TASK, async (t) => this.terminate(t.instance, t.payload.request_id), { runOnDeleted: true });
   }
 
   private get db(): ServersDB {
     return this.c.database.db as ServersDB;
+  }
+
+  get volumes(): VolumeOps {
+    return volumeOpsOf(this.c);
+  }
+
+  /**
+   * block_device.get_bdm_image_metadata: the image metadata of a server booting from a volume
+   * (the image it is made from, or the root volume's volume_image_metadata).
+   */
+  private async bdmImageMeta(caller: ServerCaller, root: BdmRequest): Promise<Record<string, unknown>> {
+    if (root.source_type === "image") {
+      const img = await this.c.image.getImage(root.uuid!, caller.tokenId);
+      if (!img) throw new BadRequest(`Block Device Mapping is Invalid: failed to get image ${root.uuid!}.`);
+      if (img.status !== "active") throw new BadRequest(`Image ${root.uuid!} is not active.`);
+      return img;
+    }
+    let volumeId = root.source_type === "volume" ? root.uuid : null;
+    if (root.source_type === "snapshot") {
+      const snap = await this.c.volume.getSnapshot(root.uuid!, caller.tokenId);
+      if (!snap) throw new BadRequest(`Snapshot ${root.uuid!} could not be found.`);
+      volumeId = String(snap["volume_id"]);
+    }
+    if (!volumeId) return { id: "", status: "active", size: 0 };
+    const vol = await this.c.volume.getVolume(volumeId, caller.tokenId);
+    if (!vol) throw new BadRequest(`Block Device Mapping is Invalid: failed to get volume ${volumeId}.`);
+    if (vol["bootable"] === false || vol["bootable"] === "false") throw new BadRequest(`Block Device ${volumeId} is not bootable.`);
+    // get_image_metadata_from_volume
+    const props: Record<string, unknown> = { ...((vol["volume_image_metadata"] as Record<string, unknown> | undefined) ?? {}) };
+    const meta: Record<string, unknown> = { id: "", status: "active", size: Number(vol["size"] ?? 0) * 1024 ** 3 };
+    for (const k of ["min_ram", "min_disk", "disk_format", "container_format"]) {
+      if (props[k] !== undefined) {
+        meta[k] = k.startsWith("min_") ? Number(props[k]) : props[k];
+        delete props[k];
+      }
+    }
+    delete props["image_id"];
+    delete props["image_name"];
+    delete props["size"];
+    delete props["checksum"];
+    meta["properties"] = props;
+    return meta;
+  }
+
+  /**
+   * compute/api.py _get_volumes_for_bdms + _validate_bdm for the volume BDMs: images and
+   * snapshots must exist, volumes too (as the user sees them), image and blank volumes need a
+   * size, a multiattach volume needs 2.60. Fills volume_size from the volume or snapshot.
+   */
+  private async validateVolumeBdms(caller: ServerCaller, req: CreateServerRequest, imageId: string): Promise<BdmRequest[]> {
+    const out: BdmRequest[] = [];
+    for (const raw of req.bdms) {
+      if (raw.destination_type !== "volume") continue;
+      const b = { ...raw };
+      if (b.source_type === "image") {
+        if (b.uuid !== imageId && !(await this.c.image.getImage(b.uuid!, caller.tokenId))) throw new BadRequest(`Block Device Mapping is Invalid: failed to get image ${b.uuid!}.`);
+        if (!b.volume_size) throw new BadRequest("Images with destination_type 'volume' need to have a non-zero size specified");
+      } else if (b.source_type === "volume") {
+        const vol = await this.c.volume.getVolume(b.uuid!, caller.tokenId);
+        if (!vol) throw new BadRequest(`Volume ${b.uuid!} could not be found.`);
+        if (vol["multiattach"] === true && !req.supportsMultiattach) throw new BadRequest("Multiattach volumes are only supported starting with compute API version 2.60.");
+        b.volume_size = Number(vol["size"] ?? 0) || null;
+      } else if (b.source_type === "snapshot") {
+        const snap = await this.c.volume.getSnapshot(b.uuid!, caller.tokenId);
+        if (!snap) throw new BadRequest(`Block Device Mapping is Invalid: failed to get snapshot ${b.uuid!}.`);
+        b.volume_size = b.volume_size || Number(snap["size"] ?? 0) || null;
+      } else if (!b.volume_size) {
+        throw new BadRequest("Blank volumes (source: 'blank', dest: 'volume') need to have non-zero size");
+      }
+      out.push(b);
+    }
+    return out;
   }
 
   // ---- ServersApi ----------------------------------------------------------------------------
@@ -223,21 +301,38 @@ export class ServerManager implements ServersApi {
       extra_specs: flavor.extra_specs,
     };
 
-    // Image, as the user sees it (nova: image_api.get with the request context).
+    // Image, as the user sees it (nova: image_api.get with the request context); a server
+    // booting from a volume takes the image metadata of its root volume (get_bdm_image_metadata).
     const rootBdm = req.bdms.find((b) => b.boot_index === 0);
-    const imageId = req.imageRef || (rootBdm?.source_type === "image" ? rootBdm.uuid ?? "" : "");
-    if (!imageId) throw new BadRequest("Missing imageRef attribute");
-    const image = await this.c.image.getImage(imageId, caller.tokenId);
-    if (!image) throw new BadRequest("Can not find requested image");
-    if (image.status !== "active") throw new BadRequest(`Image ${imageId} is not active.`);
+    const bfv = rootBdm !== undefined && rootBdm.destination_type === "volume";
+    let imageId: string;
+    let image: Record<string, unknown>;
+    if (bfv && !req.imageRef) {
+      imageId = "";
+      image = await this.bdmImageMeta(caller, rootBdm);
+    } else {
+      imageId = req.imageRef || (rootBdm?.source_type === "image" ? rootBdm.uuid ?? "" : "");
+      if (!imageId) throw new BadRequest("Missing imageRef attribute");
+      const img = await this.c.image.getImage(imageId, caller.tokenId);
+      if (!img) throw new BadRequest("Can not find requested image");
+      if (img.status !== "active") throw new BadRequest(`Image ${imageId} is not active.`);
+      image = img;
+    }
     const GiB = 1024 ** 3;
     const size = Number(image["size"] ?? 0);
     const minDisk = Number(image["min_disk"] ?? 0);
     const minRam = Number(image["min_ram"] ?? 0);
-    if (snapshot.disk === 0 && !admin) {
+    // Volume sizes of the volume BDMs (_validate_bdm), checked before anything is written.
+    const volumeBdms = await this.validateVolumeBdms(caller, req, imageId);
+    if (bfv) {
+      const rootSize = rootBdm.volume_size ?? 0;
+      if (rootSize > 0 && minDisk > rootSize) {
+        throw new BadRequest(`Volume is smaller than the minimum size specified in image metadata. Volume size is ${rootSize * GiB} bytes, minimum size is ${minDisk * GiB} bytes.`);
+      }
+    } else if (snapshot.disk === 0 && !admin) {
       throw new Forbidden("Only volume-backed servers are allowed for flavors with zero disk.");
     }
-    if (snapshot.disk > 0) {
+    if (!bfv && snapshot.disk > 0) {
       if (size > snapshot.disk * GiB) {
         throw new BadRequest(`Flavor's disk is too small for requested image. Flavor disk is ${snapshot.disk * GiB} bytes, image is ${size} bytes.`);
       }
@@ -328,6 +423,7 @@ export class ServerManager implements ServersApi {
         networks,
         security_groups: sg.ids,
         tried_hosts: [],
+        is_bfv: bfv,
       };
       instances.push({
         uuid,
@@ -378,33 +474,87 @@ export class ServerManager implements ServersApi {
         hidden: 0,
       });
     }
-    await this.ops.write(async (trx) => {
+    // Existing volumes are reserved for each instance (attachments), the volumes Nova makes are
+    // asked of Cinder with the user's token; a failure undoes both before anything is written.
+    const vops = this.volumes;
+    const existingVolumes = volumeBdms.filter((b) => b.source_type === "volume").map((b) => b.uuid!);
+    const reserved = await vops.reserveForCreate(existingVolumes, instances.map((i) => i.uuid));
+    const madeVolumes = new Map<string, string>();
+    const undo = async () => {
+      for (const id of reserved.values()) await this.c.volume.attachmentDelete(id).catch(() => undefined);
+      for (const id of madeVolumes.values()) await this.c.volume.deleteVolume(id).catch(() => undefined);
+    };
+    try {
       for (const inst of instances) {
-        await insertInstance(trx, inst);
-        if (req.tags.length > 0) await setTags(trx, inst.uuid, req.tags);
-        if (groupUuid) await trx.insertInto("cmp_server_group_member").values({ instance_uuid: inst.uuid, group_uuid: groupUuid, created_at: now }).execute();
-        await trx
-          .insertInto("cmp_block_device_mapping")
-          .values({
-            uuid: newUuid(),
-            instance_uuid: inst.uuid,
-            boot_index: 0,
-            source_type: "image",
-            destination_type: "local",
-            device_name: "/dev/vda",
-            image_id: imageId,
-            volume_id: null,
-            volume_size: null,
-            delete_on_termination: 1,
-            tag: rootBdm?.tag ?? null,
-            attachment_id: null,
-            created_at: now,
-          })
-          .execute();
-        await startAction(trx, { instance_uuid: inst.uuid, action: "create", request_id: caller.requestId, project_id: caller.projectId, user_id: caller.userId }, now);
-        await this.c.tasks.enqueue(BUILD_TASK, { instance_uuid: inst.uuid, request_id: caller.requestId }, 0, trx);
+        for (const [i, b] of volumeBdms.entries()) {
+          if (b.source_type !== "volume") madeVolumes.set(`${inst.uuid}/${i}`, await vops.createVolumeFor(caller, inst.uuid, b, req.availabilityZone));
+        }
       }
-    });
+    } catch (e) {
+      await undo();
+      throw e;
+    }
+    try {
+      await this.ops.write(async (trx) => {
+        for (const inst of instances) {
+          await insertInstance(trx, inst);
+          if (req.tags.length > 0) await setTags(trx, inst.uuid, req.tags);
+          if (groupUuid) await trx.insertInto("cmp_server_group_member").values({ instance_uuid: inst.uuid, group_uuid: groupUuid, created_at: now }).execute();
+          const devices: string[] = [];
+          if (!bfv) {
+            devices.push("/dev/vda");
+            await trx
+              .insertInto("cmp_block_device_mapping")
+              .values({
+                uuid: newUuid(),
+                instance_uuid: inst.uuid,
+                boot_index: 0,
+                source_type: "image",
+                destination_type: "local",
+                device_name: "/dev/vda",
+                image_id: imageId,
+                volume_id: null,
+                volume_size: null,
+                delete_on_termination: 1,
+                tag: rootBdm?.tag ?? null,
+                attachment_id: null,
+                created_at: now,
+              })
+              .execute();
+          }
+          for (const [i, b] of volumeBdms.entries()) {
+            const device = b.boot_index === 0 ? "/dev/vda" : b.device_name && !devices.includes(b.device_name) ? b.device_name : nextDevice(devices);
+            devices.push(device);
+            await trx
+              .insertInto("cmp_block_device_mapping")
+              .values({
+                uuid: newUuid(),
+                instance_uuid: inst.uuid,
+                boot_index: b.boot_index,
+                source_type: b.source_type,
+                destination_type: "volume",
+                device_name: device,
+                image_id: b.source_type === "image" ? b.uuid : null,
+                volume_id: b.source_type === "volume" ? b.uuid : (madeVolumes.get(`${inst.uuid}/${i}`) ?? null),
+                volume_size: b.volume_size,
+                delete_on_termination: b.delete_on_termination ? 1 : 0,
+                tag: b.tag,
+                attachment_id: b.source_type === "volume" ? (reserved.get(`${inst.uuid}/${b.uuid!}`) ?? null) : null,
+                created_at: new Date(Date.parse(now) + i + 1).toISOString(),
+                snapshot_id: b.source_type === "snapshot" ? b.uuid : null,
+                volume_type: b.volume_type ?? null,
+                connection_info: null,
+              })
+              .execute();
+          }
+          await startAction(trx, { instance_uuid: inst.uuid, action: "create", request_id: caller.requestId, project_id: caller.projectId, user_id: caller.userId }, now);
+          await this.c.tasks.enqueue(BUILD_TASK, { instance_uuid: inst.uuid, request_id: caller.requestId }, 0, trx);
+        }
+      });
+    } catch (e) {
+      await undo();
+      throw e;
+    }
     const created = await getInstances(this.db, instances.map((i) => i.uuid));
     created.sort((a, b) => a.launch_index - b.launch_index);
     return { instances: created, reservationId, adminPass, securityGroupNames: sg.names };
@@ -576,7 +726,10 @@ export class ServerManager implements ServersApi {
   }
 
   /** Tags, last faults and security group names of a page of servers (one query/call each). */
-  async decorations(instances: Instance[], withSecurityGroups: boolean): Promise<{ tags: Map<string, string[]>; faults: Map<string, Fault>; groups: Map<string, Array<{ name: string }>> }> {
+  async decorations(
+    instances: Instance[],
+    withSecurityGroups: boolean,
+  ): Promise<{ tags: Map<string, string[]>; faults: Map<string, Fault>; groups: Map<string, Array<{ name: string }>>; volumes: Map<string, Array<{ id: string; delete_on_termination: boolean }>> }> {
     const uuids = instances.map((i) => i.uuid);
     const tags = await tagsOf(this.db, uuids);
     const faulted = instances.filter((i) => i.vm_state === VM.ERROR || i.deleted).map((i) => i.uuid);
@@ -601,7 +754,8 @@ export class ServerManager implements ServersApi {
         groups.set(inst.uuid, list);
       }
     }
-    return { tags, faults, groups };
+    const volumes = await this.volumes.attachedVolumes(uuids);
+    return { tags, faults, groups, volumes };
   }
 
   /**
@@ -870,6 +1024,8 @@ export class ServerManager implements ServersApi {
       }
     }
     await this.builds.releaseNetwork(inst);
+    // _shutdown_instance + _cleanup_volumes: attachments deleted, delete_on_termination volumes deleted.
+    await this.volumes.cleanup(inst);
     await this.scheduler.release(inst.uuid);
     // A server deleted in VERIFY_RESIZE or mid-move: the migration's hold on the source goes too.
     await releaseMoveAllocations(this.c, inst.uuid);
@@ -882,6 +1038,20 @@ export class ServerManager implements ServersApi {
   }
 }
 
+
+/** The next free /dev/vdX (libvirt's get_next_device_name); the names taken are added to by the caller. */
+function nextDevice(taken: string[]): string {
+  for (let i = 1; ; i++) {
+    let n = i;
+    let suffix = "";
+    do {
+      suffix = String.fromCharCode(97 + (n % 26)) + suffix;
+      n = Math.floor(n / 26) - 1;
+    } while (n >= 0);
+    const d = `/dev/vd${suffix}`;
+    if (!taken.includes(d)) return d;
+  }
+}
 
 function orderOf(vifs: Vif[], portId: string): number {
   const i = vifs.findIndex((v) => v.port_id === portId);

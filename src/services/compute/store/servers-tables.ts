@@ -46,6 +46,10 @@ export interface ServersTables {
     tag: string | null;
     attachment_id: string | null;
     created_at: string;
+    /** 0003-volume-bdm */
+    snapshot_id: string | null;
+    volume_type: string | null;
+    connection_info: string | null;
   };
 }
 

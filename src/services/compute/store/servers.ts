@@ -82,6 +82,8 @@ export interface RequestSpec {
   networks?: unknown;
   /** Hosts already tried by this build (reschedules). */
   tried_hosts?: string[];
+  /** Volume-backed (root disk is a Cinder volume): no DISK_GB for the root is claimed. */
+  is_bfv?: boolean;
   security_groups?: string[];
 }
 

@@ -26,6 +26,11 @@ export class ActionRegistry {
     m.set(name, spec);
   }
 
+  /** Whether an area registered `name` on `collection` (the extensions list advertises only what is served). */
+  has(collection: string, name: string): boolean {
+    return this.actions.get(collection)?.has(name) ?? false;
+  }
+
   /** The dispatch route for one collection (its id parameter named `idParam`), relative to /v3. */
   route(collection: string, idParam: string, operation: string): Route {
     return {

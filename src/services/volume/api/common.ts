@@ -5,12 +5,21 @@ import type { RequestContext, Route } from "../../../http/context.js";
  * Cinder serves every v3 resource both under the project (`/v3/{project_id}/volumes`, the
  * catalog's form) and without it (`/v3/volumes`, announced by 3.67 but routed for every
  * version). Routes are written relative to `/v3` ("/volumes/:volume_id"); this emits both.
- * The URL's project id is not used: the token's project is (as Cinder's wsgi drops it).
+ * The URL's project id must be the token's (Cinder's wsgi answers 400 "Malformed request url"
+ * otherwise); the token's project is what counts.
  */
 export function v3(routes: Route[]): Route[] {
   const out: Route[] = [];
   for (const r of routes) {
-    out.push({ ...r, path: `/v3/:url_project_id${r.path}` });
+    const handler = r.handler;
+    out.push({
+      ...r,
+      path: `/v3/:url_project_id${r.path}`,
+      handler: async (ctx) => {
+        if (ctx.auth && ctx.params["url_project_id"] !== ctx.auth.projectId) throw new BadRequest("Malformed request url");
+        return handler(ctx);
+      },
+    });
     out.push({ ...r, path: `/v3${r.path}` });
   }
   return out;

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { ComputeClient } from "../../../clients/compute.js";
 import type { ImageClient } from "../../../clients/image.js";
 import type { Clock } from "../../../common/clock.js";
 import type { VolumeConfig } from "../../../config/config.js";
@@ -26,6 +27,8 @@ export interface Volume {
   tasks: TaskRunner;
   driver: VolumeDriver;
   image: ImageClient;
+  /** Nova, for the attachment-deletion check and the volume-extended event (attachments area). */
+  nova?: ComputeClient;
   blobs: BlobStore;
   /** POST …/action dispatch: each area registers its actions (api/actions.ts). */
   actions: ActionRegistry;
@@ -34,6 +37,18 @@ export interface Volume {
   quotas: QuotasApi;
   messages: MessagesApi;
   scheduler: SchedulerApi;
+  /**
+   * Set by the backups area: write a backup's data into a new volume (POST /volumes with
+   * backup_id, 3.47). The volumes area's create task calls it after the empty volume exists
+   * on its backend; until it is set, such a volume goes to error.
+   */
+  restoreBackupIntoVolume?: (volumeId: string, backupId: string) => Promise<void>;
+  /**
+   * Set by the attachments area: an attached volume grew (extend in-use, 3.42), so Nova is told
+   * with the volume-extended external event for each server it is attached to. The volumes
+   * area's extend task calls it when an in-use volume finishes extending.
+   */
+  volumeExtended?: (volumeId: string) => Promise<void>;
 }
 
 export interface VolumeType {
@@ -46,8 +61,11 @@ export interface VolumeType {
 }
 
 export interface TypesApi {
-  /** By id, or by name when no id matches; undefined when absent. */
-  find(idOrName: string): Promise<VolumeType | undefined>;
+  /**
+   * By id, or by name when no id matches; undefined when absent. Inside a write transaction
+   * pass it as `q`: on SQLite a query on v.core.db waits for the transaction's connection.
+   */
+  find(idOrName: string, q?: VQ): Promise<VolumeType | undefined>;
   /**
    * The type a new volume gets: the requested one (id or name; 404 VolumeTypeNotFound…
    * "Volume type with name X could not be found." when absent or private and not accessible),

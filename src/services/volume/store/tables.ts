@@ -19,6 +19,17 @@ export interface VolumeTables {
   };
   vol_type_extra_spec: { type_id: string; key: string; value: string };
   vol_type_access: { type_id: string; project_id: string };
+  /** Volume type encryption metadata (Cinder's Encryption model; one per type; no key manager). */
+  vol_type_encryption: {
+    encryption_id: string;
+    volume_type_id: string;
+    provider: string | null;
+    cipher: string | null;
+    key_size: number | null;
+    control_location: string | null;
+    created_at: string;
+    updated_at: string | null;
+  };
   /** Per-project default type (3.62 default-types API). */
   vol_default_type: { project_id: string; volume_type_id: string };
   vol_qos_specs: { id: string; name: string; consumer: string; specs: string; created_at: string };
@@ -67,7 +78,7 @@ export interface VolumeTables {
     updated_at: string;
   };
   vol_group_type: { id: string; name: string; description: string | null; is_public: number; created_at: string; updated_at: string | null };
-  vol_group_type_spec: { group_type_id: string; key: string; value: string };
+  vol_group_type_spec: { group_type_id: string; key: string; value: string | null };
   vol_group: {
     id: string;
     project_id: string;
