@@ -303,6 +303,19 @@ test("shelve offloads at once (allocations released, no host); unshelve schedule
   assert.equal(gone.body.images.length, 0, "the shelved image is deleted on unshelve");
 });
 
+test("deleting a shelved-offloaded server deletes its shelve snapshot image", async () => {
+  const m = await persona(tc, "member");
+  const s = await boot(m.token);
+  assert.equal((await act(m.token, s.id, { shelve: null })).status, 202);
+  assert.equal((await waitStatus(tc, m.token, s.id, ["SHELVED_OFFLOADED", "ERROR"])).status, "SHELVED_OFFLOADED");
+  const imgs = await tc.request("GET", `/image/v2/images?name=${encodeURIComponent(`${s.name}-shelved`)}`, { token: m.token });
+  assert.equal(imgs.body.images.length, 1, imgs.text);
+  const del = await tc.request("DELETE", `/compute/v2.1/servers/${s.id}`, { token: m.token });
+  assert.equal(del.status, 204, del.text);
+  const img = await tc.request("GET", `/image/v2/images/${imgs.body.images[0].id}`, { token: m.token });
+  assert.equal(img.status, 404, "the shelve snapshot outlived its server");
+});
+
 test("createImage and createBackup make Glance images from the server", async () => {
   const m = await persona(tc, "member");
   const s = await boot(m.token);

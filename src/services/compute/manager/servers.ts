@@ -991,6 +991,12 @@ export class ServerManager implements ServersApi {
   async delete(caller: ServerCaller, inst: Instance): Promise<void> {
     this.ops.checkLock(inst, caller);
     if (inst.task_state === "deleting") return;
+    // A shelved server's snapshot image goes with it (compute/api.py _delete: image_api.delete
+    // of system_metadata.shelved_image_id, a missing image only logged).
+    const shelvedImage = inst.system_metadata["shelved_image_id"];
+    if ((inst.vm_state === VM.SHELVED || inst.vm_state === VM.SHELVED_OFFLOADED) && shelvedImage) {
+      await this.c.image.deleteImage(shelvedImage).catch((e: unknown) => this.c.log.warn({ err: e, instance: inst.uuid }, "failed to delete the snapshot of a shelved instance"));
+    }
     const host = inst.host ? await this.c.hosts.byName(inst.host) : undefined;
     if (!inst.host || !host || !host.up) {
       const now = this.ops.now();
