@@ -174,6 +174,20 @@ test("reshaper (1.30): inventories and allocations move together", async () => {
   assertPlacementError(await call("POST", "/reshaper", ghost), 400, "placement.resource_provider.not_found");
 });
 
+test("reshaper with inventories only (no allocations) sets them in one call; racing writers get 409, not 500", async () => {
+  const a = await api.provider();
+  const b = await api.provider();
+  const inv = (gen: number) => ({ resource_provider_generation: gen, inventories: { VCPU: { total: 4 }, MEMORY_MB: { total: 2048 } } });
+  const r = await call("POST", "/reshaper", { inventories: { [a]: inv(0), [b]: inv(0) }, allocations: {} });
+  assert.equal(r.status, 204, r.text);
+  assert.deepEqual(Object.keys((await call("GET", `/resource_providers/${b}/inventories`)).body.inventories).sort(), ["MEMORY_MB", "VCPU"]);
+  // Two writers of a fresh provider's inventories at once, both from generation 0: one wins.
+  const c = await api.provider();
+  const both = await Promise.all([0, 1].map(() => call("PUT", `/resource_providers/${c}/inventories`, { resource_provider_generation: 0, inventories: { VCPU: { total: 2 } } })));
+  assert.deepEqual(both.map((x) => x.status).sort(), [200, 409], both.map((x) => x.text).join("\n"));
+  assertPlacementError(both.find((x) => x.status === 409)!, 409, "placement.concurrent_update");
+});
+
 test("32 concurrent PUT /allocations race for the last 5 VCPU: no oversubscription", async () => {
   const rp = await api.provider({ inventories: { VCPU: { total: 5 } } });
   const results = await Promise.all(Array.from({ length: 32 }, () => api.allocate(api.uuid(), { [rp]: { VCPU: 1 } })));

@@ -138,6 +138,8 @@ export class AllocationManager {
     }
 
     // Consumers: generation checks, then creation or update of their project/user/type.
+    // A reshaper that moves no allocations (inventories only) has nothing more to write.
+    if (items.length === 0) return;
     const consumers = items.map((i) => i.consumer);
     const existing = new Map<string, ConsumerRow>();
     {

@@ -265,6 +265,10 @@ export class ProviderManager {
     mode: "set" | "add" | "update" | "upsert",
   ): Promise<number> {
     const now = this.core.now();
+    // PostgreSQL: writers of one provider's inventories queue on its row, so the one that comes
+    // second reads the first one's rows and fails the generation check (409 concurrent update)
+    // instead of colliding on the inventory key.
+    if (this.core.dialect === "postgres") await trx.selectFrom("plc_provider").select("id").where("id", "=", p.id).forUpdate().execute();
     const existing = await trx.selectFrom("plc_inventory").select(["rc_id"]).where("provider_id", "=", p.id).execute();
     const have = new Set(existing.map((r) => Number(r.rc_id)));
     const want = new Map<number, InventoryInput>();
