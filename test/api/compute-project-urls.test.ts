@@ -35,5 +35,11 @@ describe("Nova URLs with the project id (/v2.1/{project_id}/…)", () => {
     const m = await persona(tc, "member");
     const r = await tc.request("GET", `/compute/v2.1/${m.projectId}/servers`);
     assert.equal(r.status, 401);
+    // keystonemiddleware answers before Nova (and Cinder) see the request.
+    const body = { error: { code: 401, title: "Unauthorized", message: "The request you have made requires authentication." } };
+    assert.deepEqual(r.body, body);
+    const v = await tc.request("GET", `/volume/v3/${m.projectId}/volumes`);
+    assert.equal(v.status, 401);
+    assert.deepEqual(v.body, body);
   });
 });

@@ -18,6 +18,10 @@ const NAMES: Record<number, string> = {
 
 /** Nova's error body: {"itemNotFound": {"code": 404, "message": "…"}}. */
 export const computeFaults: FaultRenderer = (err) => {
+  // A missing or bad token is refused by keystonemiddleware in front of the service, in its shape.
+  if (err.status === 401) {
+    return { body: { error: { code: 401, title: "Unauthorized", message: "The request you have made requires authentication." } } };
+  }
   const name = NAMES[err.status] ?? "computeFault";
   let message = err.message;
   if (err instanceof MalformedBody) message = "Malformed request body";
