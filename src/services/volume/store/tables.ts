@@ -42,7 +42,7 @@ export interface VolumeTables {
     name: string | null;
     source_project_id: string;
     destination_project_id: string | null;
-    /** Salted SHA-512 of the auth key (Cinder keeps salt + crypt_hash, never the key). */
+    /** Keyed hash (HMAC-SHA256 with the salt) of the auth key: Cinder keeps salt + crypt_hash, never the key. */
     salt: string;
     crypt_hash: string;
     accepted: number;
