@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { uuid } from "../../src/common/ids.js";
 import type { Response, TestCloud } from "./cloud.js";
 import { unique } from "./cloud.js";
+import { newVolumeRow } from "../../src/services/volume/store/rows.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Body = any;
@@ -56,37 +57,22 @@ export async function makeVolume(t: TestCloud, projectId: string, userId: string
   const now = v.core.now();
   await v.core.db
     .insertInto("vol_volume")
-    .values({
-      id,
-      project_id: projectId,
-      user_id: userId,
-      name: unique("vol"),
-      description: null,
-      size: o.size ?? 1,
-      status: o.status ?? "available",
-      previous_status: null,
-      attach_status: "detached",
-      migration_status: null,
-      availability_zone: backend.availabilityZone,
-      volume_type_id: type.id,
-      host: backend.pool,
-      backend: backend.name,
-      bootable: 0,
-      multiattach: 0,
-      encrypted: 0,
-      snapshot_id: null,
-      source_volid: null,
-      backup_id: null,
-      group_id: null,
-      replication_status: "disabled",
-      metadata: "{}",
-      admin_metadata: "{}",
-      image_metadata: null,
-      use_quota: 1,
-      created_at: now,
-      updated_at: null,
-      launched_at: now,
-    })
+    .values(
+      newVolumeRow({
+        id,
+        project_id: projectId,
+        user_id: userId,
+        name: unique("vol"),
+        size: o.size ?? 1,
+        status: o.status ?? "available",
+        availability_zone: backend.availabilityZone,
+        volume_type_id: type.id,
+        host: backend.pool,
+        backend: backend.name,
+        created_at: now,
+        launched_at: now,
+      }),
+    )
     .execute();
   await v.driver.createVolume(backend.name, id, o.size ?? 1);
   return id;

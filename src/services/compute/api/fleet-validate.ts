@@ -1,38 +1,14 @@
 import { BadRequest } from "../../../common/errors.js";
+import { invalidField, isObject, pyRepr, pyStr } from "../../../common/jsonschema-messages.js";
+export { invalidField, isObject, pyRepr } from "../../../common/jsonschema-messages.js";
 
 /**
  * Request checks of the fleet APIs, worded as Nova's jsonschema validation words them
  * (nova/api/validation/validators.py: "Invalid input for field/attribute X. Value: Y. Z").
  */
 
-/** Python's repr of a JSON value, as jsonschema quotes instances in its messages. */
-export function pyRepr(v: unknown): string {
-  if (v === null || v === undefined) return "None";
-  if (v === true) return "True";
-  if (v === false) return "False";
-  if (typeof v === "string") return `'${v.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
-  if (typeof v === "number") return String(v);
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(", ")}]`;
-  return `{${Object.entries(v as Record<string, unknown>)
-    .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
-    .join(", ")}}`;
-}
-
-/** Python's str of a value (the "Value: %s" part). */
-function pyStr(v: unknown): string {
-  return typeof v === "string" ? v : pyRepr(v);
-}
-
-export function invalidField(field: string, value: unknown, message: string): BadRequest {
-  return new BadRequest(`Invalid input for field/attribute ${field}. Value: ${pyStr(value)}. ${message}`);
-}
-
 export function invalidQuery(param: string, value: unknown, message: string): BadRequest {
   return new BadRequest(`Invalid input for query parameters ${param}. Value: ${pyStr(value)}. ${message}`);
-}
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /** The body must be an object whose only property is `key`, itself an object. */

@@ -3,22 +3,7 @@ import type { RequestContext, Route } from "../../../http/context.js";
 import type { AttachCaller, AttachmentManager } from "../manager/attachments.js";
 import { attachmentDetail, attachmentSummary } from "../views/attachments.js";
 import { isAdmin, parsePaging } from "./common.js";
-
-/** Python's repr of a JSON value, as jsonschema's messages quote it. */
-export function pyRepr(v: unknown): string {
-  if (v === null || v === undefined) return "None";
-  if (v === true) return "True";
-  if (v === false) return "False";
-  if (typeof v === "string") return `'${v.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
-  if (typeof v === "number") return String(v);
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(", ")}]`;
-  if (typeof v === "object") return `{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(", ")}}`;
-  return String(v);
-}
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
+import { isObject, pyRepr } from "../../../common/jsonschema-messages.js";
 
 const UUID = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
 

@@ -7,7 +7,8 @@ import type { SnapshotManager } from "../manager/snapshots.js";
 import { callerOf } from "../manager/snapshots.js";
 import { backupDetail, backupList, backupSummary } from "../views/backups.js";
 import type { FieldKind } from "./snapshots.js";
-import { checkBody, invalidField, isObject, pyRepr, queryFilters, rejectInvalidFilters, strictBool, stripped } from "./snapshots.js";
+import { invalidField, isObject, pyRepr } from "../../../common/jsonschema-messages.js";
+import { checkBody, queryFilters, rejectInvalidFilters, strictBool, stripped } from "./snapshots.js";
 import { checkMetadataProperties } from "./snapshot-metadata.js";
 
 const BACKUP_FILTERS = ["name", "status", "volume_id"];

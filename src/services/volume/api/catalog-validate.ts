@@ -1,35 +1,12 @@
 import { BadRequest } from "../../../common/errors.js";
+import { invalidField, isObject, pyRepr } from "../../../common/jsonschema-messages.js";
+export { invalidField, isObject, pyRepr } from "../../../common/jsonschema-messages.js";
 
 /**
  * Request checks of the catalog/admin APIs, worded as Cinder's jsonschema validation words
  * them (cinder/api/validation/validators.py: "Invalid input for field/attribute X. Value: Y. Z",
  * the bare message when the error is at the body's root).
  */
-
-/** Python's repr of a JSON value, as jsonschema quotes instances in its messages. */
-export function pyRepr(v: unknown): string {
-  if (v === null || v === undefined) return "None";
-  if (v === true) return "True";
-  if (v === false) return "False";
-  if (typeof v === "string") return `'${v.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
-  if (typeof v === "number") return String(v);
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(", ")}]`;
-  return `{${Object.entries(v as Record<string, unknown>)
-    .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
-    .join(", ")}}`;
-}
-
-function pyStr(v: unknown): string {
-  return typeof v === "string" ? v : pyRepr(v);
-}
-
-export function invalidField(field: string, value: unknown, message: string): BadRequest {
-  return new BadRequest(`Invalid input for field/attribute ${field}. Value: ${pyStr(value)}. ${message}`);
-}
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /** The body must be an object with `key` (an object); `extra`: other allowed top-level keys. */
 export function envelope(body: unknown, key: string, opts: { extra?: string[]; additional?: boolean } = {}): Record<string, unknown> {

@@ -1,4 +1,6 @@
 import { BadRequest } from "../../../common/errors.js";
+import { isObject, pyRepr, pyStr } from "../../../common/jsonschema-messages.js";
+export { isObject, pyRepr, pyStr } from "../../../common/jsonschema-messages.js";
 
 /**
  * The request checks of the group APIs, worded as Cinder's jsonschema validation words them
@@ -8,32 +10,6 @@ import { BadRequest } from "../../../common/errors.js";
  * visits the schema's keywords (type, properties in declaration order, required/anyOf/oneOf,
  * additionalProperties), so the first failure reported is the one Cinder reports.
  */
-
-/** Python's repr of a JSON value, as jsonschema quotes instances. */
-export function pyRepr(v: unknown): string {
-  if (v === null || v === undefined) return "None";
-  if (v === true) return "True";
-  if (v === false) return "False";
-  if (typeof v === "string") {
-    const q = v.includes("'") && !v.includes('"') ? '"' : "'";
-    const body = v.replaceAll("\\", "\\\\").replaceAll("\n", "\\n").replaceAll("\t", "\\t");
-    return q === "'" ? `'${body.replaceAll("'", "\\'")}'` : `"${body}"`;
-  }
-  if (typeof v === "number") return String(v);
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(", ")}]`;
-  return `{${Object.entries(v as Record<string, unknown>)
-    .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
-    .join(", ")}}`;
-}
-
-/** Python's str of a value (the "Value: %s" part). */
-export function pyStr(v: unknown): string {
-  return typeof v === "string" ? v : pyRepr(v);
-}
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /** An error found at `path` (the property's name or array index), or at the root when undefined. */
 export function fail(path: string | number | undefined, value: unknown, message: string): BadRequest {

@@ -6,34 +6,9 @@ import type { SnapshotManager } from "../manager/snapshots.js";
 import { callerOf, parseMetadataFilter } from "../manager/snapshots.js";
 import { snapshotDetail, snapshotList, snapshotView } from "../views/snapshots.js";
 import { checkMetadataProperties } from "./snapshot-metadata.js";
+import { invalidField, isObject, pyRepr, pyStr } from "../../../common/jsonschema-messages.js";
 
 // ---- Cinder's request validation (api/validation: jsonschema Draft 4 + Cinder's format checkers) ----
-
-/** Python's repr of a JSON value, as jsonschema quotes instances in its messages. */
-export function pyRepr(v: unknown): string {
-  if (v === null || v === undefined) return "None";
-  if (v === true) return "True";
-  if (v === false) return "False";
-  if (typeof v === "string") return `'${v.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
-  if (typeof v === "number") return String(v);
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(", ")}]`;
-  return `{${Object.entries(v as Record<string, unknown>)
-    .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
-    .join(", ")}}`;
-}
-
-function pyStr(v: unknown): string {
-  return typeof v === "string" ? v : pyRepr(v);
-}
-
-/** "Invalid input for field/attribute <name>. Value: <value>. <jsonschema message>" (validators.py). */
-export function invalidField(field: string, value: unknown, message: string): BadRequest {
-  return new BadRequest(`Invalid input for field/attribute ${field}. Value: ${pyStr(value)}. ${message}`);
-}
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 const BOOLEAN_ENUM: unknown[] = [true, "True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes", "y", "t", false, "False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no", "n", "f"];
 const UUID_RE = /^(urn:uuid:)?\{?[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\}?$/;

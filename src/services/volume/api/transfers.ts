@@ -6,7 +6,8 @@ import { callerOf } from "../manager/snapshots.js";
 import type { TransferManager } from "../manager/transfers.js";
 import { transferDetail, transferList, transferSummary } from "../views/transfers.js";
 import type { FieldKind } from "./snapshots.js";
-import { checkBody, invalidField, pyRepr, queryFilters, strictBool } from "./snapshots.js";
+import { invalidField, pyRepr } from "../../../common/jsonschema-messages.js";
+import { checkBody, queryFilters, strictBool } from "./snapshots.js";
 
 /**
  * Volume transfers, at the v2-style /os-volume-transfer (contrib/volume_transfer.py) and at

@@ -2,7 +2,8 @@ import { BadRequest } from "../../../common/errors.js";
 import type { RequestContext } from "../../../http/context.js";
 import type { AttachmentManager } from "../manager/attachments.js";
 import type { Volume } from "./deps.js";
-import { attachCaller, invalid, isObject, noExtra, pyRepr, uuidField } from "./attachments.js";
+import { isObject, pyRepr } from "../../../common/jsonschema-messages.js";
+import { attachCaller, invalid, noExtra, uuidField } from "./attachments.js";
 
 /**
  * The legacy attach actions on POST /volumes/{id}/action (api/contrib/volume_actions.py and

@@ -1,4 +1,6 @@
 import { BadRequest, CloudError } from "../../../common/errors.js";
+import { isObject, pyRepr, pyStr } from "../../../common/jsonschema-messages.js";
+export { isObject, pyRepr, pyStr } from "../../../common/jsonschema-messages.js";
 
 /**
  * A small Draft 4 JSON Schema validator that words its failures as Cinder does
@@ -25,32 +27,6 @@ export interface Schema {
   format?: string;
   minProperties?: number;
   maxProperties?: number;
-}
-
-/** Python's repr of a JSON value, as jsonschema quotes instances in its messages. */
-export function pyRepr(v: unknown): string {
-  if (v === null || v === undefined) return "None";
-  if (v === true) return "True";
-  if (v === false) return "False";
-  if (typeof v === "string") {
-    const q = v.includes("'") && !v.includes('"') ? '"' : "'";
-    const body = v.replaceAll("\\", "\\\\").replaceAll("\n", "\\n").replaceAll("\t", "\\t").replaceAll("\r", "\\r");
-    return q + (q === "'" ? body.replaceAll("'", "\\'") : body) + q;
-  }
-  if (typeof v === "number") return Number.isInteger(v) || !Number.isFinite(v) ? String(v) : String(v);
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(", ")}]`;
-  return `{${Object.entries(v as Record<string, unknown>)
-    .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
-    .join(", ")}}`;
-}
-
-/** Python's str of a value (the "Value: %s" part). */
-export function pyStr(v: unknown): string {
-  return typeof v === "string" ? v : pyRepr(v);
-}
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /** Custom format checkers: return false for "'x' is not a 'fmt'", or throw a CloudError. */

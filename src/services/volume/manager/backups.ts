@@ -8,6 +8,7 @@ import { NoValidBackend } from "../api/deps.js";
 import type { BackupRow, SnapshotRow, VolumeRow, VolumeTrx, VQ } from "../store/tables.js";
 import type { Caller } from "./snapshots.js";
 import { invalidBackup, invalidSnapshot, invalidVolume, pageRows, parseJson, requestIdOf } from "./snapshots.js";
+import { newVolumeRow } from "../store/rows.js";
 
 /**
  * One chunk of a backup (backup/chunkeddriver.py: the volume cut into backup_sha_block_size
@@ -176,7 +177,7 @@ export class BackupManager {
         const cur = await trx.selectFrom("vol_backup").select("status").where("id", "=", b.id).executeTakeFirst();
         if (cur?.status !== "available") throw invalidBackup("Backup status must be available");
         const now = v.core.now();
-        const vol: VolumeRow = {
+        const vol = newVolumeRow({
           id,
           project_id: c.projectId,
           user_id: c.userId,
@@ -184,29 +185,12 @@ export class BackupManager {
           description: "auto-created_from_restore_from_backup",
           size: b.size,
           status: "restoring-backup",
-          previous_status: null,
-          attach_status: "detached",
-          migration_status: null,
           availability_zone: backend.availabilityZone,
           volume_type_id: type.id,
           host: backend.pool,
           backend: backend.name,
-          bootable: 0,
-          multiattach: 0,
-          encrypted: 0,
-          snapshot_id: null,
-          source_volid: null,
-          backup_id: null,
-          group_id: null,
-          replication_status: "disabled",
-          metadata: "{}",
-          admin_metadata: "{}",
-          image_metadata: null,
-          use_quota: 1,
           created_at: now,
-          updated_at: null,
-          launched_at: null,
-        };
+        });
         await trx.insertInto("vol_volume").values(vol).execute();
         await trx.updateTable("vol_backup").set({ status: "restoring", restore_volume_id: id, updated_at: now }).where("id", "=", b.id).execute();
         await v.tasks.enqueue("volume.backup.restore", { id: b.id, volumeId: id, fresh: true, requestId }, v.driver.latency("restore"), trx);

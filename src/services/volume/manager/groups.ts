@@ -8,6 +8,7 @@ import { NoValidBackend } from "../api/deps.js";
 import type { SnapshotRow, VolumeRow, VolumeTables, VolumeTrx, VQ } from "../store/tables.js";
 import type { GroupType, GroupTypesManager } from "./group-types.js";
 import { pageRows } from "./group-paging.js";
+import { newVolumeRow } from "../store/rows.js";
 
 export type GroupRow = VolumeTables["vol_group"];
 export type GroupSnapshot = VolumeTables["vol_group_snapshot"];
@@ -403,37 +404,21 @@ export class GroupsManager {
       );
       for (const s of sources) {
         const origin = s.volume ?? srcVols.get(s.snapshot!.volume_id);
-        const vol: VolumeRow = {
+        const vol = newVolumeRow({
           id: uuid(),
           project_id: c.projectId,
           user_id: c.userId,
-          name: null,
-          description: null,
           size: s.size,
-          status: "creating",
-          previous_status: null,
-          attach_status: "detached",
-          migration_status: null,
           availability_zone: src.availability_zone,
           volume_type_id: s.typeId,
           host: src.host,
           backend: backend.name,
-          bootable: 0,
           multiattach: multiattachTypes.has(s.typeId) || (s.volume?.multiattach ?? 0) === 1 ? 1 : 0,
-          encrypted: 0,
           snapshot_id: s.snapshot?.id ?? null,
           source_volid: s.volume?.id ?? null,
-          backup_id: null,
           group_id: id,
-          replication_status: "disabled",
-          metadata: "{}",
-          admin_metadata: "{}",
-          image_metadata: null,
-          use_quota: 1,
           created_at: now,
-          updated_at: null,
-          launched_at: null,
-        };
+        });
         // _update_volume_from_src: a bootable origin makes a bootable volume with its image metadata.
         if (origin && origin.bootable === 1) {
           vol.bootable = 1;

@@ -5,6 +5,7 @@ import type { SnapshotRow, VolumeRow, VolumeTrx, VQ } from "../store/tables.js";
 import { adminMetadata, imageMetadata, userMetadata } from "../views/volumes.js";
 import type { Scheduler } from "./scheduler.js";
 import { satisfiesExtraSpecs } from "./scheduler.js";
+import { newVolumeRow } from "../store/rows.js";
 
 /** Who asks (managers never see HTTP). */
 export interface Caller {
@@ -121,37 +122,24 @@ export class VolumeManager {
     const bootable = r.source ? r.source.bootable : snapVolume ? snapVolume.bootable : 0;
     const now = this.v.core.now();
     const id = uuid();
-    const row: VolumeRow = {
+    const row = newVolumeRow({
       id,
       project_id: c.projectId,
       user_id: c.userId,
       name: r.name,
       description: r.description,
       size,
-      status: "creating",
-      previous_status: null,
-      attach_status: "detached",
-      migration_status: null,
       availability_zone: az,
       volume_type_id: type.id,
-      host: null,
-      backend: null,
       bootable,
       multiattach: multiattach ? 1 : 0,
-      encrypted: 0,
       snapshot_id: r.snapshot?.id ?? null,
       source_volid: r.source?.id ?? null,
       backup_id: r.backup?.id ?? null,
       group_id: r.groupId ?? null,
-      replication_status: "disabled",
       metadata: JSON.stringify(r.metadata),
-      admin_metadata: "{}",
-      image_metadata: null,
-      use_quota: 1,
       created_at: now,
-      updated_at: null,
-      launched_at: null,
-    };
+    });
     // A clone or a volume from a snapshot inherits the source's image metadata (bootable copies).
     const inherited = r.source ? r.source.image_metadata : snapVolume ? snapVolume.image_metadata : null;
     if (inherited) row.image_metadata = inherited;
