@@ -41,6 +41,8 @@ import { SimulatedVolumeDriver } from "../drivers/volume/simulated/simulated.js"
 import type { Volume } from "../services/volume/index.js";
 import { bootstrapVolume, createVolume, volumeMigrations, volumeService } from "../services/volume/index.js";
 import { createPlacement, placementMigrations, placementService } from "../services/placement/index.js";
+import type { ObjectStorage } from "../services/object-storage/index.js";
+import { createObjectStorage, objectStorageMigrations, objectStorageService } from "../services/object-storage/index.js";
 import { taskMigrations } from "../tasks/migrations.js";
 import { TaskRunner } from "../tasks/runner.js";
 
@@ -56,6 +58,7 @@ export interface Cloud {
   placement: Placement;
   compute: Compute;
   volume: Volume;
+  objectStorage: ObjectStorage;
   /** Persisted async work (server builds, …); tests with a ManualClock call tasks.drain(). */
   tasks: TaskRunner;
   blobs: BlobStore;
@@ -104,6 +107,7 @@ export async function openState(config: Config, schema?: string): Promise<Databa
     ...placementMigrations,
     ...computeMigrations,
     ...volumeMigrations,
+    ...objectStorageMigrations,
     ...taskMigrations,
   };
   await migrate(database.db, all, database.dialect === "postgres" ? schema : undefined);
@@ -162,6 +166,20 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
     nova: new ComputeClient(transport),
     blobs,
   });
+  const objectStorage = createObjectStorage({
+    database,
+    config: config.objectStorage,
+    clock,
+    log: logger,
+    blobs,
+    passwordLogin: async (project, user, password) => {
+      const t = await identity.auth.authenticate({
+        identity: { methods: ["password"], password: { user: { name: user, domain: { id: "default" }, password } } },
+        scope: { project: { name: project, domain: { id: "default" } } },
+      });
+      return { token: t.id, projectId: t.project?.id ?? "", expiresAt: t.payload.expiresAt };
+    },
+  });
   const services: ServiceDefinition[] = [
     identityService(identity),
     networkService(network),
@@ -169,6 +187,7 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
     placementService(placement),
     computeService(compute),
     volumeService(volume),
+    objectStorageService(objectStorage),
   ];
 
   // One engine per service (rule names such as "owner" or "default" mean different things in
@@ -218,6 +237,7 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
     placement,
     compute,
     volume,
+    objectStorage,
     tasks,
     blobs,
     database,

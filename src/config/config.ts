@@ -27,6 +27,23 @@ export interface Config {
   placement: PlacementConfig;
   compute: ComputeConfig;
   volume: VolumeConfig;
+  objectStorage: ObjectStorageConfig;
+}
+
+/** proxy-server.conf knobs: keystoneauth's roles and the proxy's small-object cache. */
+export interface ObjectStorageConfig {
+  /** Account prefix before the project id (keystoneauth reseller_prefix). */
+  resellerPrefix: string;
+  /** Roles that own their project's account (operator_roles; DevStack: admin, member, swiftoperator). */
+  operatorRoles: string[];
+  /** Full access to every account (reseller_admin_role). */
+  resellerAdminRole: string;
+  /** Read-only access to their project's account (project_reader_roles). */
+  projectReaderRoles: string[];
+  /** Read-only access to every account (system_reader_roles). */
+  systemReaderRoles: string[];
+  /** Memory for the bytes of small objects (≤ 64 KiB) kept after PUT and GET, in MiB (0: none). */
+  smallObjectCacheMb: number;
 }
 
 /** One cinder-volume backend (a cinder.conf enabled_backends section), simulated. */
@@ -273,10 +290,18 @@ export const defaults: Config = {
     },
     backupChunkMb: 32,
   },
+  objectStorage: {
+    resellerPrefix: "AUTH_",
+    operatorRoles: ["admin", "member", "swiftoperator"],
+    resellerAdminRole: "ResellerAdmin",
+    projectReaderRoles: ["reader"],
+    systemReaderRoles: [],
+    smallObjectCacheMb: 256,
+  },
 };
 
 /** The per-service sections: merged key by key (and their `quotas`/`latencyMs` maps too). */
-const SECTIONS = ["identity", "network", "image", "placement", "compute", "volume"] as const;
+const SECTIONS = ["identity", "network", "image", "placement", "compute", "volume", "objectStorage"] as const;
 type Section = (typeof SECTIONS)[number];
 
 export type PartialConfig = Partial<Omit<Config, Section>> & { [K in Section]?: Partial<Config[K]> };

@@ -40,7 +40,7 @@ export interface TokenAuthenticator {
   authenticate(tokenId: string): Promise<AuthContext>;
 }
 
-export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
+export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "COPY" | "OPTIONS";
 
 export interface Reply {
   status?: number;
@@ -49,6 +49,8 @@ export interface Reply {
   stream?: NodeJS.ReadableStream;
   /** A non-JSON body sent as is, typed by headers["content-type"] (OAuth1's form-encoded tokens). */
   text?: string;
+  /** Bytes sent as is (small Swift objects), typed by headers["content-type"]. */
+  buffer?: Buffer;
   headers?: Record<string, string>;
 }
 
@@ -60,8 +62,12 @@ export interface Route {
   operation: string;
   /** The policy rule the handler enforces (documentation and persona tests). */
   policy?: string;
-  /** token (default): X-Auth-Token required; none: anonymous; optional: used when sent. */
-  auth?: "token" | "none" | "optional";
+  /**
+   * token (default): X-Auth-Token required; none: anonymous; optional: used when sent;
+   * delayed: used when valid, and a bad one makes the request anonymous (keystonemiddleware's
+   * delay_auth_decision, which Swift runs with so ACLs and temp URLs can let anonymous in).
+   */
+  auth?: "token" | "none" | "optional" | "delayed";
   body?: TSchema;
   query?: TSchema;
   minVersion?: string;

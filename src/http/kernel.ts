@@ -90,6 +90,8 @@ export async function buildKernel(opts: KernelOptions): Promise<FastifyInstance>
     done(null, text === "" ? undefined : text);
   });
 
+  for (const m of new Set(opts.services.flatMap((s) => s.extraMethods ?? []))) app.addHttpMethod(m, { hasBody: true });
+
   app.addHook("onResponse", async (req, reply) => {
     // Access log: path only (query strings and bodies may carry secrets), never headers.
     opts.logger.info(
@@ -135,7 +137,7 @@ export async function buildKernel(opts: KernelOptions): Promise<FastifyInstance>
             req.log.error({ err, reqId: req.id }, "unexpected error");
             ce = new InternalError();
           }
-          const { body, headers } = svc.faults(ce, req.id);
+          const { body, headers, text } = svc.faults(ce, req.id);
           for (const h of ridHeaders) reply.header(h, req.id);
           if (svc.vary) reply.header("vary", svc.vary.join(", ")); // Keystone sends Vary on errors too
           for (const [k, v] of Object.entries({ ...ce.headers, ...headers })) reply.header(k, v);
@@ -143,6 +145,7 @@ export async function buildKernel(opts: KernelOptions): Promise<FastifyInstance>
           if (ce.status === 401 && !reply.hasHeader("www-authenticate")) {
             reply.header("WWW-Authenticate", `Keystone uri="${opts.baseUrl()}/identity"`);
           }
+          if (text !== undefined) return reply.code(ce.status).send(text);
           return reply.code(ce.status).type("application/json").send(body);
         };
         scope.setErrorHandler((err, req, reply) => sendError(err, req, reply));
@@ -174,6 +177,26 @@ export async function buildKernel(opts: KernelOptions): Promise<FastifyInstance>
       },
       { prefix: svc.prefix },
     );
+    if (svc.rootRoutes?.length) {
+      await app.register(async (scope) => {
+        const ridHeaders = ["x-openstack-request-id", ...(svc.requestIdHeaders ?? [])];
+        scope.setErrorHandler((err, req, reply) => {
+          const ce = toCloudError(err) ?? new InternalError();
+          if (ce.status >= 500) req.log.error({ err, reqId: req.id }, "unexpected error");
+          const { body, headers, text } = svc.faults(ce, req.id);
+          for (const h of ridHeaders) reply.header(h, req.id);
+          for (const [k, v] of Object.entries({ ...ce.headers, ...headers })) reply.header(k, v);
+          if (text !== undefined) return reply.code(ce.status).send(text);
+          return reply.code(ce.status).type("application/json").send(body);
+        });
+        await scope.register(async (child) => {
+          child.removeAllContentTypeParsers();
+          child.addContentTypeParser("*", { bodyLimit: Number.MAX_SAFE_INTEGER }, (_req, payload, done) => done(null, payload));
+          const rootOrdered = [...(svc.rootRoutes ?? [])].sort((a, b) => Number(b.method === "HEAD") - Number(a.method === "HEAD"));
+          for (const route of rootOrdered) registerRoute(child, svc, route, opts, ridHeaders);
+        });
+      });
+    }
   }
   return app;
 }
@@ -198,7 +221,7 @@ function registerRoute(
       if (/%00/i.test(req.url) || req.url.includes("\0")) throw new BadRequest(NUL_MESSAGE);
       // fastify never reads a GET/HEAD body; the real services (Keystone's json_body check and
       // sizelimit middleware) still reject a malformed or oversized one, before anything else.
-      if (req.method === "GET" || req.method === "HEAD") await checkBodylessBody(req, opts.bodyLimit);
+      if ((req.method === "GET" || req.method === "HEAD") && !route.rawBody) await checkBodylessBody(req, opts.bodyLimit);
       const base = opts.baseUrl();
       const serviceUrl = `${base}${svc.prefix}`;
       const www = `Keystone uri="${base}/identity"`;
@@ -226,7 +249,9 @@ function registerRoute(
       if (auth !== "none") {
         const raw = req.headers["x-auth-token"];
         const token = Array.isArray(raw) ? raw[0] : raw;
-        if (token) {
+        if (token && auth === "delayed") {
+          ctx.auth = await opts.authenticator.authenticate(token).catch(() => undefined);
+        } else if (token) {
           ctx.auth = await opts.authenticator.authenticate(token);
         } else if (auth === "token") {
           throw new Unauthorized401(www);
@@ -247,6 +272,7 @@ function registerRoute(
       for (const [k, v] of Object.entries({ ...extra, ...out.headers })) reply.header(k, v);
       reply.code(out.status ?? 200);
       if (out.text !== undefined) return reply.send(out.text);
+      if (out.buffer !== undefined) return reply.send(out.buffer);
       if (out.stream !== undefined) return reply.send(out.stream);
       if (out.body === undefined) return reply.send();
       return reply.type("application/json").send(JSON.stringify(out.body));

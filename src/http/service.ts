@@ -6,7 +6,8 @@ import type { MicroversionSpec } from "./microversion.js";
 
 /** How a service renders a CloudError on the wire. */
 export interface FaultRenderer {
-  (err: CloudError, requestId: string): { body: unknown; headers?: Record<string, string> };
+  /** A JSON body, or `text` sent as is with the content-type in headers (Swift's plain bodies). */
+  (err: CloudError, requestId: string): { body: unknown; text?: string; headers?: Record<string, string> };
 }
 
 /** Everything the kernel needs to serve one OpenStack service. */
@@ -23,6 +24,10 @@ export interface ServiceDefinition {
    */
   catalog?: ReadonlyArray<{ type: string; name: string; path: string }>;
   routes: readonly Route[];
+  /** Routes served at the root of the port, outside the prefix (Swift's /info, /auth/v1.0). */
+  rootRoutes?: readonly Route[];
+  /** HTTP methods beyond fastify's own that this service serves (Swift's COPY). */
+  extraMethods?: readonly string[];
   faults: FaultRenderer;
   policies: readonly PolicyRule[];
   migrations: Record<string, Migration>;

@@ -1,0 +1,593 @@
+import { randomUUID } from "node:crypto";
+import { Readable } from "node:stream";
+import { lookup as mimeLookup } from "mime-types";
+import type { BlobStore } from "../../../drivers/blob/blob.js";
+import { BlobTooLarge } from "../../../drivers/blob/blob.js";
+import type { Listed, Meta, SwiftStore } from "../store/store.js";
+import { num, parseMeta } from "../store/store.js";
+import type { ContainerRow, ObjectRow } from "../store/tables.js";
+import { cleanAccountAcl, cleanAcl } from "./acl.js";
+import { LIMITS, checkMetadata, deleteAt, titleCase } from "./constraints.js";
+import { SwiftError, fail, respond } from "./errors.js";
+import type { SmallObjectCache } from "./cache.js";
+import { formatListing, listingFormat } from "./listing.js";
+import { conditionalStatus, parseRanges, multipartRanges } from "./ranges.js";
+import type { Timestamps } from "./time.js";
+import { httpDate } from "./time.js";
+import type { SwiftRequest, SwiftResponse } from "./types.js";
+
+/** Object headers kept with the object besides X-Object-Meta-* (the object server's allowed_headers). */
+const ALLOWED_OBJECT_HEADERS = [
+  "content-disposition",
+  "content-encoding",
+  "content-language",
+  "cache-control",
+  "expires",
+  "x-robots-tag",
+  "x-delete-at",
+  "x-object-manifest",
+  "x-static-large-object",
+];
+
+/** Container headers kept besides X-Container-Meta-* (ACLs, sync, legacy versioning). */
+const CONTAINER_HEADERS = ["x-container-read", "x-container-write", "x-container-sync-to", "x-container-sync-key", "x-versions-location", "x-history-location"];
+
+/** Headers only an account owner may set or see (proxy's swift_owner_headers). */
+export const OWNER_HEADERS = [
+  "x-container-read",
+  "x-container-write",
+  "x-container-sync-key",
+  "x-container-sync-to",
+  "x-account-meta-temp-url-key",
+  "x-account-meta-temp-url-key-2",
+  "x-container-meta-temp-url-key",
+  "x-container-meta-temp-url-key-2",
+  "x-account-access-control",
+];
+
+export const ACCOUNT_ACL_SYSMETA = "x-account-sysmeta-core-access-control";
+/** Objects up to this size stay in the small-object cache after a PUT or GET. */
+const CACHE_MAX_OBJECT = 64 * 1024;
+
+export interface ProxyDeps {
+  store: SwiftStore;
+  blobs: BlobStore;
+  time: Timestamps;
+  cache: SmallObjectCache;
+  resellerPrefix: string;
+  /** Default storage policy name (/info policies). */
+  policy: string;
+}
+
+/**
+ * The proxy server: accounts, containers and objects over the store and the blob store.
+ * Filters in front of it (auth, SLO, versioning, …) see and shape every request first; the
+ * proxy authorizes each one with req.authorize once it knows the container's ACLs.
+ */
+export class Proxy {
+  constructor(private readonly d: ProxyDeps) {}
+
+  async handle(req: SwiftRequest): Promise<SwiftResponse> {
+    switch (req.kind) {
+      case "account":
+        return this.account(req);
+      case "container":
+        return this.container(req);
+      default:
+        return this.object(req);
+    }
+  }
+
+  // ------------------------------------------------------------------ authorization
+  /** The account's ACL for keystoneauth (sysmeta), read once per request. */
+  private async loadAccountAcl(req: SwiftRequest): Promise<void> {
+    if (req.env["accountAcl"] !== undefined || !req.authorize) return;
+    const row = await this.d.store.account(req.account);
+    req.env["accountAcl"] = row ? (parseMeta(row.meta)[ACCOUNT_ACL_SYSMETA] ?? "") : "";
+  }
+
+  private async authorize(req: SwiftRequest, container: ContainerRow | undefined): Promise<void> {
+    if (!req.authorize) {
+      req.swiftOwner = true;
+      return;
+    }
+    let denied = req.authorize(req, container ? aclsOf(container) : undefined);
+    if (denied && req.identity && req.account !== `${this.d.resellerPrefix}${req.identity.projectId ?? ""}`) {
+      await this.loadAccountAcl(req);
+      denied = req.authorize(req, container ? aclsOf(container) : undefined);
+    }
+    if (denied) throw new SwiftErrorResponse(denied);
+  }
+
+  // ------------------------------------------------------------------ accounts
+  private async account(req: SwiftRequest): Promise<SwiftResponse> {
+    if (req.account.length > LIMITS.max_account_name_length) fail(400, `Account name length of ${req.account.length} longer than ${LIMITS.max_account_name_length}`);
+    switch (req.method) {
+      case "HEAD":
+      case "GET": {
+        await this.loadAccountAcl(req);
+        await this.authorize(req, undefined);
+        const row = await this.d.store.account(req.account);
+        const stats = await this.d.store.accountStats(req.account);
+        const ts = row?.created_at ?? this.d.time.next();
+        const meta = row ? parseMeta(row.meta) : {};
+        const headers: Record<string, string> = {
+          "x-account-container-count": String(stats.containers),
+          "x-account-object-count": String(stats.objects),
+          "x-account-bytes-used": String(stats.bytes),
+          "x-timestamp": ts,
+          "x-put-timestamp": row?.put_timestamp ?? ts,
+          ...metaHeaders(meta, req.swiftOwner),
+        };
+        if (stats.containers > 0) {
+          const p = `x-account-storage-policy-${this.d.policy.toLowerCase()}`;
+          headers[`${p}-container-count`] = String(stats.containers);
+          headers[`${p}-object-count`] = String(stats.objects);
+          headers[`${p}-bytes-used`] = String(stats.bytes);
+        }
+        if (req.swiftOwner && meta[ACCOUNT_ACL_SYSMETA]) headers["x-account-access-control"] = meta[ACCOUNT_ACL_SYSMETA];
+        if (req.method === "HEAD") return { status: 204, headers: { ...headers, "content-type": "text/plain; charset=utf-8", "content-length": "0" } };
+        const fmt = listingFormat(req);
+        const o = listOptions(req, LIMITS.account_listing_limit);
+        const items = await this.d.store.listContainers(req.account, o);
+        return formatListing(fmt, "account", req.account, items, headers, containerEntry);
+      }
+      case "POST": {
+        await this.loadAccountAcl(req);
+        await this.authorize(req, undefined);
+        checkMetadata(req, "account");
+        const update = this.accountMetaUpdate(req);
+        await this.d.store.ensureAccount(req.account, this.d.time.next(), update);
+        return respond(204, { body: "", contentType: "text/html; charset=UTF-8" });
+      }
+      case "PUT":
+      case "DELETE":
+        // allow_account_management is off, as in DevStack: accounts come and go with projects.
+        return respond(405, { headers: { allow: "HEAD, GET, POST" } });
+      default:
+        return respond(405, { headers: { allow: "HEAD, GET, POST" } });
+    }
+  }
+
+  private accountMetaUpdate(req: SwiftRequest): Meta {
+    const out: Meta = {};
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (k.startsWith("x-account-meta-")) {
+        if ((k === "x-account-meta-temp-url-key" || k === "x-account-meta-temp-url-key-2") && !req.swiftOwner) continue;
+        out[k] = v;
+      } else if (k.startsWith("x-remove-account-meta-")) {
+        out[`x-account-meta-${k.slice("x-remove-account-meta-".length)}`] = "";
+      } else if (k.startsWith("x-account-sysmeta-")) {
+        out[k] = v;
+      }
+    }
+    if (req.swiftOwner) {
+      const acl = req.header("x-account-access-control");
+      if (acl !== undefined) out[ACCOUNT_ACL_SYSMETA] = cleanAccountAcl(acl);
+      if (req.header("x-remove-account-access-control") !== undefined) out[ACCOUNT_ACL_SYSMETA] = "";
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ containers
+  private async container(req: SwiftRequest): Promise<SwiftResponse> {
+    const name = req.container!;
+    switch (req.method) {
+      case "HEAD":
+      case "GET": {
+        const row = await this.d.store.container(req.account, name);
+        await this.authorize(req, row);
+        if (!row) return respond(404);
+        const meta = parseMeta(row.meta);
+        const headers: Record<string, string> = {
+          "x-container-object-count": String(num(row.object_count)),
+          "x-container-bytes-used": String(num(row.bytes_used)),
+          "x-timestamp": row.created_at,
+          "x-put-timestamp": row.put_timestamp,
+          "x-storage-policy": this.d.policy,
+          "last-modified": httpDate(row.put_timestamp),
+          "accept-ranges": "bytes",
+          ...metaHeaders(meta, req.swiftOwner),
+        };
+        if (req.method === "HEAD") return { status: 204, headers: { ...headers, "content-type": "text/plain; charset=utf-8", "content-length": "0" } };
+        const fmt = listingFormat(req);
+        const o = listOptions(req, LIMITS.container_listing_limit);
+        const items = await this.d.store.listObjects(req.account, name, o);
+        const now = this.d.time.nowSeconds();
+        const live = items.filter((i) => !("row" in i) || i.row.delete_at === null || num(i.row.delete_at) > now);
+        return formatListing(fmt, "container", name, live, headers, objectEntry);
+      }
+      case "PUT": {
+        await this.authorize(req, undefined);
+        if (Buffer.byteLength(name) > LIMITS.max_container_name_length) fail(400, `Container name length of ${Buffer.byteLength(name)} longer than ${LIMITS.max_container_name_length}`);
+        checkMetadata(req, "container");
+        const policy = req.header("x-storage-policy");
+        if (policy !== undefined && policy.toLowerCase() !== this.d.policy.toLowerCase()) fail(400, `Invalid X-Storage-Policy '${policy}'`);
+        const existing = await this.d.store.container(req.account, name);
+        if (existing && policy !== undefined && policy.toLowerCase() !== this.d.policy.toLowerCase()) return respond(409);
+        const meta = this.containerMetaUpdate(req);
+        const ts = this.d.time.next();
+        await this.d.store.ensureAccount(req.account, ts);
+        const created = await this.d.store.putContainer(req.account, name, ts, meta);
+        return created ? respond(201, { body: "", contentType: "text/html; charset=UTF-8" }) : respond(202);
+      }
+      case "POST": {
+        const row = await this.d.store.container(req.account, name);
+        await this.authorize(req, row);
+        if (!row) return respond(404);
+        checkMetadata(req, "container");
+        const meta = this.containerMetaUpdate(req);
+        if (!(await this.d.store.updateContainerMeta(req.account, name, meta))) return respond(404);
+        return respond(204, { body: "", contentType: "text/html; charset=UTF-8" });
+      }
+      case "DELETE": {
+        const row = await this.d.store.container(req.account, name);
+        await this.authorize(req, row);
+        if (!row) return respond(404);
+        const r = await this.d.store.deleteContainer(req.account, name);
+        if (r === "gone") return respond(404);
+        if (r === "not-empty") return respond(409);
+        return respond(204, { body: "", contentType: "text/html; charset=UTF-8" });
+      }
+      default:
+        return respond(405, { headers: { allow: "HEAD, GET, PUT, POST, DELETE" } });
+    }
+  }
+
+  private containerMetaUpdate(req: SwiftRequest): Meta {
+    const out: Meta = {};
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (k.startsWith("x-container-meta-")) {
+        if ((k === "x-container-meta-temp-url-key" || k === "x-container-meta-temp-url-key-2") && !req.swiftOwner) continue;
+        out[k] = v;
+      } else if (k.startsWith("x-remove-container-meta-")) {
+        out[`x-container-meta-${k.slice("x-remove-container-meta-".length)}`] = "";
+      } else if (k.startsWith("x-container-sysmeta-")) {
+        out[k] = v;
+      } else if (CONTAINER_HEADERS.includes(k)) {
+        if (OWNER_HEADERS.includes(k) && !req.swiftOwner) continue;
+        out[k] = k === "x-container-read" || k === "x-container-write" ? cleanAcl(k, v) : v;
+      } else if (k.startsWith("x-remove-") && CONTAINER_HEADERS.includes(`x-${k.slice("x-remove-".length)}`)) {
+        const target = `x-${k.slice("x-remove-".length)}`;
+        if (OWNER_HEADERS.includes(target) && !req.swiftOwner) continue;
+        out[target] = "";
+      }
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ objects
+  /** The container row an object request needs (ACLs, existence); 404 when it is gone. */
+  async containerFor(req: SwiftRequest): Promise<ContainerRow | undefined> {
+    const cached = req.env["containerRow"] as ContainerRow | undefined;
+    if (cached && cached.account === req.account && cached.name === req.container) return cached;
+    const row = await this.d.store.container(req.account, req.container!);
+    if (row) req.env["containerRow"] = row;
+    return row;
+  }
+
+  private async object(req: SwiftRequest): Promise<SwiftResponse> {
+    const container = await this.containerFor(req);
+    await this.authorize(req, container);
+    switch (req.method) {
+      case "HEAD":
+      case "GET":
+        if (!container) return respond(404);
+        return this.getObject(req);
+      case "PUT":
+        if (!container) return respond(404);
+        return this.putObject(req);
+      case "POST":
+        if (!container) return respond(404);
+        return this.postObject(req);
+      case "DELETE": {
+        if (!container) return respond(404);
+        const row = await this.d.store.deleteObject(req.account, req.container!, req.object!);
+        if (!row || this.expired(row)) {
+          if (row) await this.dropBlob(row);
+          return respond(404);
+        }
+        await this.dropBlob(row);
+        return respond(204, { body: "", contentType: "text/html; charset=UTF-8" });
+      }
+      default:
+        return respond(405, { headers: { allow: "HEAD, GET, PUT, POST, DELETE, COPY, OPTIONS" } });
+    }
+  }
+
+  private expired(row: ObjectRow): boolean {
+    return row.delete_at !== null && num(row.delete_at) <= this.d.time.nowSeconds();
+  }
+
+  /** The live object row, or undefined (missing or past its X-Delete-At). */
+  async liveObject(account: string, container: string, name: string): Promise<ObjectRow | undefined> {
+    const row = await this.d.store.object(account, container, name);
+    if (!row || this.expired(row)) return undefined;
+    return row;
+  }
+
+  private async getObject(req: SwiftRequest): Promise<SwiftResponse> {
+    const row = await this.liveObject(req.account, req.container!, req.object!);
+    if (!row) {
+      if (req.header("if-match")?.trim() === "*") return respond(412);
+      return respond(404);
+    }
+    const size = num(row.size);
+    const headers = objectHeaders(row);
+    const cond = conditionalStatus(req, row.etag, Number(row.timestamp));
+    if (cond === 304) return { status: 304, headers: { ...headers, "content-length": "0" }, body: "" };
+    if (cond === 412) return respond(412, { headers: { etag: row.etag, "last-modified": headers["last-modified"]!, "x-timestamp": row.timestamp } });
+    if (req.method === "HEAD") return { status: 200, headers: { ...headers, "content-length": String(size) } };
+    const rangeHeader = req.header("range");
+    const ranges = rangeHeader !== undefined && req.env["ignoreRange"] !== true ? parseRanges(rangeHeader, size) : undefined;
+    if (ranges === "unsatisfiable") return respond(416, { headers: { "content-range": `bytes */${size}` } });
+    if (ranges && ranges.length === 1) {
+      const [r] = ranges as [{ start: number; end: number }];
+      return {
+        status: 206,
+        headers: { ...headers, "content-length": String(r.end - r.start + 1), "content-range": `bytes ${r.start}-${r.end}/${size}` },
+        body: await this.readRange(row, r),
+      };
+    }
+    if (ranges && ranges.length > 1) {
+      const data = await this.readAll(row);
+      const { body, boundary } = multipartRanges(data, ranges, row.content_type, size);
+      return { status: 206, headers: { ...headers, "content-type": `multipart/byteranges;boundary=${boundary}`, "content-length": String(body.length) }, body };
+    }
+    return { status: 200, headers: { ...headers, "content-length": String(size) }, body: await this.readBody(row) };
+  }
+
+  /** The object's bytes as a Buffer (small, cached) or a stream. */
+  async readBody(row: ObjectRow): Promise<Buffer | Readable> {
+    if (!row.blob) return Buffer.alloc(0);
+    const size = num(row.size);
+    const hit = this.d.cache.get(row.blob);
+    if (hit) return hit;
+    if (size <= CACHE_MAX_OBJECT) {
+      const data = await this.readAll(row);
+      this.d.cache.set(row.blob, data);
+      return data;
+    }
+    const s = await this.d.blobs.get(row.blob);
+    if (!s) throw new Error(`object data missing for ${row.account}/${row.container}/${row.name}`);
+    return s;
+  }
+
+  async readAll(row: ObjectRow): Promise<Buffer> {
+    if (!row.blob) return Buffer.alloc(0);
+    const hit = this.d.cache.get(row.blob);
+    if (hit) return hit;
+    const s = await this.d.blobs.get(row.blob);
+    if (!s) throw new Error(`object data missing for ${row.account}/${row.container}/${row.name}`);
+    const chunks: Buffer[] = [];
+    for await (const c of s) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  private async readRange(row: ObjectRow, r: { start: number; end: number }): Promise<Buffer | Readable> {
+    if (!row.blob) return Buffer.alloc(0);
+    const hit = this.d.cache.get(row.blob);
+    if (hit) return hit.subarray(r.start, r.end + 1);
+    const s = await this.d.blobs.get(row.blob, r);
+    if (!s) throw new Error(`object data missing for ${row.account}/${row.container}/${row.name}`);
+    return s;
+  }
+
+  private async putObject(req: SwiftRequest): Promise<SwiftResponse> {
+    const name = req.object!;
+    if (Buffer.byteLength(name) > LIMITS.max_object_name_length) fail(400, `Object name length of ${Buffer.byteLength(name)} longer than ${LIMITS.max_object_name_length}`);
+    const te = req.header("transfer-encoding");
+    const cl = req.header("content-length");
+    if (te !== undefined && te.toLowerCase() !== "chunked") fail(501);
+    if (te === undefined && cl === undefined) return respond(411);
+    const expected = cl !== undefined && te === undefined ? Number(cl) : undefined;
+    if (expected !== undefined && (!Number.isInteger(expected) || expected < 0)) fail(400, "Invalid Content-Length");
+    if (expected !== undefined && expected > LIMITS.max_file_size) return respond(413, { body: "Your request is too large." });
+    checkMetadata(req, "object");
+    const now = this.d.time.nowSeconds();
+    const at = deleteAt(req, now);
+    const inm = req.header("if-none-match");
+    if (inm !== undefined && inm.trim() !== "*") fail(400, "If-None-Match only supports *");
+    if (inm !== undefined) {
+      const cur = await this.liveObject(req.account, req.container!, name);
+      if (cur) return respond(412);
+    }
+    let contentType = req.header("content-type");
+    if (!contentType || req.header("x-detect-content-type")?.toLowerCase() === "true") {
+      contentType = (mimeLookup(name) || "application/octet-stream") as string;
+    }
+    if (contentType.includes(";swift_bytes=") && !req.env["allowSwiftBytes"]) {
+      contentType = contentType.replace(/;\s*swift_bytes=\d+/, "");
+    }
+    const meta: Meta = {};
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (k.startsWith("x-object-meta-") || k.startsWith("x-object-sysmeta-") || k.startsWith("x-object-transient-sysmeta-") || ALLOWED_OBJECT_HEADERS.includes(k)) {
+        if (v !== "" || k.startsWith("x-object-meta-")) meta[k] = v;
+      }
+    }
+    delete meta["x-delete-at"];
+    const body = req.body ?? Readable.from([]);
+    const key = blobKey();
+    let size = 0;
+    let etag: string;
+    const keep: Buffer[] = [];
+    let keepBytes = 0;
+    const source = (async function* () {
+      for await (const c of body as AsyncIterable<Uint8Array>) {
+        if (keepBytes <= CACHE_MAX_OBJECT) {
+          keep.push(Buffer.from(c));
+          keepBytes += c.length;
+        }
+        yield c;
+      }
+    })();
+    try {
+      const info = await this.d.blobs.put(key, source, { hashes: ["md5"], maxBytes: LIMITS.max_file_size, ...(expected !== undefined ? { expectedBytes: expected } : {}) });
+      size = info.size;
+      etag = info.hashes.md5!;
+    } catch (e) {
+      if (e instanceof BlobTooLarge) return respond(413, { body: "Your request is too large." });
+      if ((e as Error).name === "BlobSizeMismatch") return respond(499);
+      throw e;
+    }
+    const reqEtag = req.header("etag")?.replace(/^"(.*)"$/, "$1");
+    if (reqEtag !== undefined && reqEtag.toLowerCase() !== etag) {
+      await this.d.blobs.delete(key);
+      return respond(422);
+    }
+    const ts = (req.env["timestamp"] as string | undefined) ?? this.d.time.next();
+    const row: ObjectRow = {
+      account: req.account,
+      container: req.container!,
+      name,
+      timestamp: ts,
+      size,
+      etag: (req.env["etagOverride"] as string | undefined) ?? etag,
+      content_type: contentType,
+      meta: JSON.stringify(meta),
+      blob: size > 0 ? key : null,
+      delete_at: at ?? null,
+    };
+    if (size === 0) await this.d.blobs.delete(key);
+    const r = await this.d.store.putObject(row, inm !== undefined ? (old) => void (old && !this.expired(old) && fail(412)) : undefined).catch(async (e: unknown) => {
+      await this.d.blobs.delete(key);
+      throw e;
+    });
+    if (r === "no-container") {
+      await this.d.blobs.delete(key);
+      return respond(404);
+    }
+    if (size > 0 && keepBytes === size && size <= CACHE_MAX_OBJECT) this.d.cache.set(key, Buffer.concat(keep));
+    if (r.old) await this.dropBlob(r.old);
+    return {
+      status: 201,
+      headers: { etag: row.etag, "last-modified": httpDate(ts), "content-type": "text/html; charset=UTF-8", "content-length": "0", "x-timestamp": ts },
+      body: "",
+    };
+  }
+
+  private async postObject(req: SwiftRequest): Promise<SwiftResponse> {
+    checkMetadata(req, "object");
+    const now = this.d.time.nowSeconds();
+    const at = deleteAt(req, now);
+    const cur = await this.liveObject(req.account, req.container!, req.object!);
+    if (!cur) return respond(404);
+    const ts = this.d.time.next();
+    const updated = await this.d.store.updateObjectMeta(req.account, req.container!, req.object!, (row) => {
+      const old = parseMeta(row.meta);
+      // POST replaces the user metadata and the allowed headers; sysmeta stays.
+      const meta: Meta = {};
+      for (const [k, v] of Object.entries(old)) if (k.startsWith("x-object-sysmeta-") || k === "x-static-large-object" || k === "x-object-manifest") meta[k] = v;
+      for (const [k, v] of Object.entries(req.headers)) {
+        if (k.startsWith("x-object-meta-") || k.startsWith("x-object-transient-sysmeta-") || (ALLOWED_OBJECT_HEADERS.includes(k) && k !== "x-delete-at" && k !== "x-static-large-object")) {
+          if (v !== "") meta[k] = v;
+          else delete meta[k];
+        }
+      }
+      const patch: Partial<ObjectRow> = { meta: JSON.stringify(meta), timestamp: ts };
+      const ct = req.header("content-type");
+      if (ct) patch.content_type = ct;
+      patch.delete_at = at ?? null;
+      return patch;
+    });
+    if (!updated) return respond(404);
+    return respond(202);
+  }
+
+  async dropBlob(row: ObjectRow): Promise<void> {
+    if (!row.blob) return;
+    this.d.cache.delete(row.blob);
+    await this.d.blobs.delete(row.blob).catch(() => undefined);
+  }
+}
+
+/** A refusal from req.authorize, carried up to the pipeline as is. */
+export class SwiftErrorResponse extends SwiftError {
+  constructor(resp: SwiftResponse) {
+    super(resp.status);
+    Object.assign(this.response, resp);
+  }
+}
+
+function aclsOf(c: ContainerRow): { read: string | undefined; write: string | undefined } {
+  const m = parseMeta(c.meta);
+  return { read: m["x-container-read"], write: m["x-container-write"] };
+}
+
+/** Stored metadata as response headers; owner-only ones only for owners; sysmeta never. */
+export function metaHeaders(meta: Meta, owner: boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(meta)) {
+    if (k.includes("-sysmeta-")) continue;
+    if (!owner && OWNER_HEADERS.includes(k)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+export function objectHeaders(row: ObjectRow): Record<string, string> {
+  const meta = parseMeta(row.meta);
+  const h: Record<string, string> = {
+    "content-type": row.content_type,
+    etag: row.etag,
+    "last-modified": httpDate(row.timestamp),
+    "x-timestamp": row.timestamp,
+    "accept-ranges": "bytes",
+  };
+  for (const [k, v] of Object.entries(meta)) if (!k.includes("-sysmeta-")) h[k] = v;
+  if (row.delete_at !== null) h["x-delete-at"] = String(num(row.delete_at));
+  return h;
+}
+
+function listOptions(req: SwiftRequest, max: number): { prefix?: string; marker?: string; endMarker?: string; limit: number; reverse: boolean; delimiter?: string } {
+  const q = req.query;
+  const limitRaw = q.get("limit");
+  let limit = max;
+  if (limitRaw !== null) {
+    if (!/^\d+$/.test(limitRaw)) fail(412, "Value of limit must be a positive integer");
+    limit = Number(limitRaw);
+    if (limit > max) fail(412, `Maximum limit is ${max}`);
+  }
+  const delimiter = q.get("delimiter") ?? undefined;
+  if (delimiter !== undefined && delimiter.length > 1) fail(412, "Bad delimiter");
+  const rev = (q.get("reverse") ?? "").toLowerCase();
+  const o: ReturnType<typeof listOptions> = { limit, reverse: ["true", "1", "yes", "on", "t", "y"].includes(rev) };
+  const prefix = q.get("prefix");
+  if (prefix) o.prefix = prefix;
+  const marker = q.get("marker");
+  if (marker) o.marker = marker;
+  const end = q.get("end_marker");
+  if (end) o.endMarker = end;
+  if (delimiter) o.delimiter = delimiter;
+  for (const [k, v] of [["prefix", prefix], ["marker", marker], ["end_marker", end], ["delimiter", delimiter]] as const) {
+    if (v && v.includes("\0")) fail(412, `${k} contains NULL`);
+  }
+  return o;
+}
+
+function containerEntry(i: Listed<ContainerRow>): Record<string, unknown> {
+  if ("subdir" in i) return { subdir: i.subdir };
+  const r = i.row;
+  return { name: r.name, count: num(r.object_count), bytes: num(r.bytes_used), last_modified: isoOf(r.last_modified) };
+}
+
+function objectEntry(i: Listed<ObjectRow>): Record<string, unknown> {
+  if ("subdir" in i) return { subdir: i.subdir };
+  const r = i.row;
+  return { name: r.name, hash: r.etag, bytes: num(r.size), content_type: r.content_type, last_modified: isoOf(r.timestamp) };
+}
+
+function isoOf(ts: string): string {
+  const secs = Number(ts);
+  const whole = Math.floor(secs);
+  const micro = Math.round((secs - whole) * 1e6);
+  return `${new Date(whole * 1000).toISOString().slice(0, 19)}.${String(micro).padStart(6, "0")}`;
+}
+
+/** Blob keys are new for every write (a reader of the old version keeps its bytes): object/<2 hex>/<uuid>. */
+export function blobKey(): string {
+  const id = randomUUID();
+  return `object/${id.slice(0, 2)}/${id}`;
+}
+
+export { titleCase, SwiftError };

@@ -1,0 +1,326 @@
+import { sql } from "kysely";
+import type { Database } from "../../../db/database.js";
+import type { AccountRow, ContainerRow, ObjectRow, SwiftDB, SwiftTrx } from "./tables.js";
+
+export type Meta = Record<string, string>;
+
+export interface ListOptions {
+  prefix?: string | undefined;
+  marker?: string | undefined;
+  endMarker?: string | undefined;
+  limit: number;
+  reverse?: boolean;
+  delimiter?: string | undefined;
+}
+
+export type Listed<T> = { row: T } | { subdir: string };
+
+export const num = (v: number | string | null | undefined): number => (v === null || v === undefined ? 0 : Number(v));
+export const parseMeta = (s: string): Meta => JSON.parse(s) as Meta;
+
+/** The smallest string greater than every string starting with s (s with its last char bumped). */
+function afterPrefix(s: string): string {
+  const cp = s.codePointAt(s.length - 1) ?? 0;
+  return s.slice(0, s.length - (cp > 0xffff ? 2 : 1)) + String.fromCodePoint(cp + 1);
+}
+
+/**
+ * Swift's account, container and object databases over Kysely. Container counters change in
+ * the same transaction as the object rows they count, so they stay exact under concurrent
+ * writes; on PostgreSQL the container row is locked first, serializing writers of one
+ * container as Swift's container database does.
+ */
+export class SwiftStore {
+  readonly db: SwiftDB;
+  readonly pg: boolean;
+  constructor(database: Database) {
+    this.db = database.db as unknown as SwiftDB;
+    this.pg = database.dialect === "postgres";
+  }
+
+  write<T>(fn: (trx: SwiftTrx) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(fn);
+  }
+
+  // ---- accounts
+  async account(account: string): Promise<AccountRow | undefined> {
+    return this.db.selectFrom("swift_account").selectAll().where("account", "=", account).executeTakeFirst();
+  }
+
+  /** Create the account row if missing (account_autocreate) and merge metadata into it. */
+  async ensureAccount(account: string, ts: string, update?: Meta): Promise<AccountRow> {
+    return this.write(async (trx) => {
+      const cur = await lockAccount(trx, account, this.pg);
+      if (!cur) {
+        const row: AccountRow = { account, created_at: ts, put_timestamp: ts, meta: JSON.stringify(stripEmpty(update ?? {})) };
+        await trx.insertInto("swift_account").values(row).onConflict((oc) => oc.column("account").doNothing()).execute();
+        return row;
+      }
+      if (!update || Object.keys(update).length === 0) return cur;
+      const meta = stripEmpty({ ...parseMeta(cur.meta), ...update });
+      await trx.updateTable("swift_account").set({ meta: JSON.stringify(meta) }).where("account", "=", account).execute();
+      return { ...cur, meta: JSON.stringify(meta) };
+    });
+  }
+
+  async accountStats(account: string): Promise<{ containers: number; objects: number; bytes: number }> {
+    const r = await this.db
+      .selectFrom("swift_container")
+      .select((eb) => [eb.fn.countAll().as("n"), eb.fn.sum("object_count").as("objects"), eb.fn.sum("bytes_used").as("bytes")])
+      .where("account", "=", account)
+      .executeTakeFirst();
+    return { containers: num(r?.n as number), objects: num(r?.objects as number), bytes: num(r?.bytes as number) };
+  }
+
+  async deleteAccount(account: string): Promise<void> {
+    await this.db.deleteFrom("swift_account").where("account", "=", account).execute();
+  }
+
+  // ---- containers
+  async container(account: string, name: string): Promise<ContainerRow | undefined> {
+    return this.db.selectFrom("swift_container").selectAll().where("account", "=", account).where("name", "=", name).executeTakeFirst();
+  }
+
+  /** PUT container: created (true) or its metadata merged (false). */
+  async putContainer(account: string, name: string, ts: string, meta: Meta): Promise<boolean> {
+    return this.write(async (trx) => {
+      const cur = await trx.selectFrom("swift_container").selectAll().where("account", "=", account).where("name", "=", name).executeTakeFirst();
+      if (cur) {
+        const merged = stripEmpty({ ...parseMeta(cur.meta), ...meta });
+        await trx.updateTable("swift_container").set({ meta: JSON.stringify(merged), put_timestamp: ts }).where("account", "=", account).where("name", "=", name).execute();
+        return false;
+      }
+      const res = await trx
+        .insertInto("swift_container")
+        .values({ account, name, created_at: ts, put_timestamp: ts, last_modified: ts, object_count: 0, bytes_used: 0, meta: JSON.stringify(stripEmpty(meta)) })
+        .onConflict((oc) => oc.columns(["account", "name"]).doNothing())
+        .executeTakeFirst();
+      return Number(res.numInsertedOrUpdatedRows ?? 1) > 0;
+    });
+  }
+
+  async updateContainerMeta(account: string, name: string, meta: Meta): Promise<boolean> {
+    return this.write(async (trx) => {
+      const cur = await lockContainer(trx, account, name, this.pg);
+      if (!cur) return false;
+      const merged = stripEmpty({ ...parseMeta(cur.meta), ...meta });
+      await trx.updateTable("swift_container").set({ meta: JSON.stringify(merged) }).where("account", "=", account).where("name", "=", name).execute();
+      return true;
+    });
+  }
+
+  /** "gone" when missing, "not-empty" when it still holds objects. */
+  async deleteContainer(account: string, name: string): Promise<"ok" | "gone" | "not-empty"> {
+    return this.write(async (trx) => {
+      const cur = await lockContainer(trx, account, name, this.pg);
+      if (!cur) return "gone";
+      const any = await trx.selectFrom("swift_object").select("name").where("account", "=", account).where("container", "=", name).limit(1).executeTakeFirst();
+      if (any || num(cur.object_count) > 0) return "not-empty";
+      await trx.deleteFrom("swift_container").where("account", "=", account).where("name", "=", name).execute();
+      return "ok";
+    });
+  }
+
+  async listContainers(account: string, o: ListOptions): Promise<Array<Listed<ContainerRow>>> {
+    return this.list(o, (from, to, fromInclusive, limit) => {
+      let q = this.db.selectFrom("swift_container").selectAll().where("account", "=", account);
+      q = this.range(q, from, to, fromInclusive, o.reverse ?? false);
+      return q.orderBy("name", o.reverse ? "desc" : "asc").limit(limit).execute();
+    });
+  }
+
+  // ---- objects
+  async object(account: string, container: string, name: string): Promise<ObjectRow | undefined> {
+    return this.db.selectFrom("swift_object").selectAll().where("account", "=", account).where("container", "=", container).where("name", "=", name).executeTakeFirst();
+  }
+
+  /**
+   * Write an object row (new or replacing) and move the container's counters by the
+   * difference, in one transaction. Returns the replaced row (its blob is the caller's to
+   * delete), or "no-container" when the container is gone.
+   */
+  async putObject(row: ObjectRow, precondition?: (old: ObjectRow | undefined) => void): Promise<{ old: ObjectRow | undefined } | "no-container"> {
+    return this.write(async (trx) => {
+      const c = await lockContainer(trx, row.account, row.container, this.pg);
+      if (!c) return "no-container";
+      const old = await trx.selectFrom("swift_object").selectAll().where("account", "=", row.account).where("container", "=", row.container).where("name", "=", row.name).executeTakeFirst();
+      precondition?.(old);
+      if (old) {
+        await trx
+          .updateTable("swift_object")
+          .set({ timestamp: row.timestamp, size: row.size, etag: row.etag, content_type: row.content_type, meta: row.meta, blob: row.blob, delete_at: row.delete_at })
+          .where("account", "=", row.account)
+          .where("container", "=", row.container)
+          .where("name", "=", row.name)
+          .execute();
+      } else {
+        await trx.insertInto("swift_object").values(row).execute();
+      }
+      const dBytes = num(row.size) - (old ? num(old.size) : 0);
+      const dCount = old ? 0 : 1;
+      await trx
+        .updateTable("swift_container")
+        .set((eb) => ({ object_count: eb("object_count", "+", dCount), bytes_used: eb("bytes_used", "+", dBytes), last_modified: row.timestamp }))
+        .where("account", "=", row.account)
+        .where("name", "=", row.container)
+        .execute();
+      return { old };
+    });
+  }
+
+  /** POST object: replace its metadata (and X-Delete-At); undefined when it is gone. */
+  async updateObjectMeta(account: string, container: string, name: string, fn: (row: ObjectRow) => Partial<ObjectRow>): Promise<ObjectRow | undefined> {
+    return this.write(async (trx) => {
+      const c = await lockContainer(trx, account, container, this.pg);
+      if (!c) return undefined;
+      const row = await trx.selectFrom("swift_object").selectAll().where("account", "=", account).where("container", "=", container).where("name", "=", name).executeTakeFirst();
+      if (!row) return undefined;
+      const patch = fn(row);
+      await trx.updateTable("swift_object").set(patch).where("account", "=", account).where("container", "=", container).where("name", "=", name).execute();
+      return { ...row, ...patch };
+    });
+  }
+
+  /** Delete an object row and count it out; the removed row (for its blob) or undefined. */
+  async deleteObject(account: string, container: string, name: string, expect?: (row: ObjectRow) => boolean): Promise<ObjectRow | undefined> {
+    return this.write(async (trx) => {
+      const c = await lockContainer(trx, account, container, this.pg);
+      if (!c) return undefined;
+      const row = await trx.selectFrom("swift_object").selectAll().where("account", "=", account).where("container", "=", container).where("name", "=", name).executeTakeFirst();
+      if (!row || (expect && !expect(row))) return undefined;
+      await trx.deleteFrom("swift_object").where("account", "=", account).where("container", "=", container).where("name", "=", name).execute();
+      await trx
+        .updateTable("swift_container")
+        .set((eb) => ({ object_count: eb("object_count", "-", 1), bytes_used: eb("bytes_used", "-", num(row.size)) }))
+        .where("account", "=", account)
+        .where("name", "=", container)
+        .execute();
+      return row;
+    });
+  }
+
+  async listObjects(account: string, container: string, o: ListOptions): Promise<Array<Listed<ObjectRow>>> {
+    return this.list(o, (from, to, fromInclusive, limit) => {
+      let q = this.db.selectFrom("swift_object").selectAll().where("account", "=", account).where("container", "=", container);
+      q = this.range(q, from, to, fromInclusive, o.reverse ?? false);
+      return q.orderBy("name", o.reverse ? "desc" : "asc").limit(limit).execute();
+    });
+  }
+
+  /** Objects whose X-Delete-At has passed (the expirer's work). */
+  async expired(nowSeconds: number, limit: number): Promise<ObjectRow[]> {
+    return this.db.selectFrom("swift_object").selectAll().where("delete_at", "is not", null).where("delete_at", "<=", Math.floor(nowSeconds)).limit(limit).execute();
+  }
+
+  // ---- listing machinery
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private range(q: any, from: string | undefined, to: string | undefined, fromInclusive: boolean, reverse: boolean): any {
+    if (!reverse) {
+      if (from !== undefined) q = q.where("name", fromInclusive ? ">=" : ">", from);
+      if (to !== undefined) q = q.where("name", "<", to);
+    } else {
+      if (from !== undefined) q = q.where("name", fromInclusive ? "<=" : "<", from);
+      if (to !== undefined) q = q.where("name", ">", to);
+    }
+    return q;
+  }
+
+  /**
+   * Swift's listing walk: names after `marker`, before `end_marker`, starting with `prefix`;
+   * with a delimiter, names that go on past it after the prefix roll up into one `subdir`
+   * and the walk jumps past them.
+   */
+  private async list<T extends { name: string }>(
+    o: ListOptions,
+    fetch: (from: string | undefined, to: string | undefined, fromInclusive: boolean, limit: number) => Promise<T[]>,
+  ): Promise<Array<Listed<T>>> {
+    const out: Array<Listed<T>> = [];
+    const prefix = o.prefix ?? "";
+    const reverse = o.reverse ?? false;
+    // forward: from = max(marker, prefix); to = min(end_marker, afterPrefix(prefix))
+    let from: string | undefined;
+    let inclusive = false;
+    let to: string | undefined;
+    if (!reverse) {
+      from = o.marker || undefined;
+      if (prefix && (from === undefined || from < prefix)) {
+        from = prefix;
+        inclusive = true;
+      }
+      to = o.endMarker || undefined;
+      if (prefix) {
+        const ap = afterPrefix(prefix);
+        if (to === undefined || ap < to) to = ap;
+      }
+    } else {
+      from = o.marker || undefined;
+      if (prefix) {
+        const ap = afterPrefix(prefix);
+        if (from === undefined || from >= ap) {
+          from = ap;
+          inclusive = false;
+        }
+      }
+      to = o.endMarker || undefined;
+    }
+    while (out.length < o.limit) {
+      const asked = Math.max(o.limit - out.length, 1);
+      const rows = await fetch(from, to, inclusive, asked);
+      if (rows.length === 0) break;
+      let jumped = false;
+      for (const row of rows) {
+        if (prefix && !row.name.startsWith(prefix)) {
+          if (reverse) return out; // walked below the prefix
+          continue;
+        }
+        if (o.delimiter) {
+          const rest = row.name.slice(prefix.length);
+          const i = rest.indexOf(o.delimiter);
+          if (i >= 0) {
+            const sub = prefix + rest.slice(0, i + o.delimiter.length);
+            out.push({ subdir: sub });
+            // continue past every name under this subdir
+            if (!reverse) {
+              from = afterPrefix(sub);
+              inclusive = true;
+            } else {
+              from = sub;
+              inclusive = false;
+            }
+            jumped = true;
+            break;
+          }
+        }
+        out.push({ row });
+        if (out.length >= o.limit) break;
+      }
+      if (!jumped) {
+        const last = rows[rows.length - 1]!;
+        from = last.name;
+        inclusive = false;
+        if (rows.length < asked) break; // fewer than asked: the range is exhausted
+      }
+    }
+    return out;
+  }
+}
+
+function stripEmpty(m: Meta): Meta {
+  const out: Meta = {};
+  for (const [k, v] of Object.entries(m)) if (v !== "") out[k] = v;
+  return out;
+}
+
+async function lockContainer(trx: SwiftTrx, account: string, name: string, pg: boolean): Promise<ContainerRow | undefined> {
+  let q = trx.selectFrom("swift_container").selectAll().where("account", "=", account).where("name", "=", name);
+  if (pg) q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+async function lockAccount(trx: SwiftTrx, account: string, pg: boolean): Promise<AccountRow | undefined> {
+  let q = trx.selectFrom("swift_account").selectAll().where("account", "=", account);
+  if (pg) q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+export { sql };
