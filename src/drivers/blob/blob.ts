@@ -28,6 +28,12 @@ export interface PutOptions {
   hashes?: readonly HashAlgorithm[];
   maxBytes?: number;
   expectedBytes?: number;
+  /**
+   * The key is new and will never be written again (Swift makes one per object version): the
+   * bytes go straight to their place, without the temporary file and rename that guard a
+   * replaced key's readers. Durable all the same when put() returns.
+   */
+  unique?: boolean;
 }
 
 export interface BlobInfo {

@@ -15,7 +15,18 @@ import { Proxy } from "./core/proxy.js";
 import { Timestamps } from "./core/time.js";
 import type { Filter } from "./core/types.js";
 import { objectStorageFaults } from "./faults.js";
+import { bulkFilter } from "./middleware/bulk.js";
 import { copyFilter } from "./middleware/copy.js";
+import { corsFilter } from "./middleware/cors.js";
+import type { FilterDeps } from "./middleware/deps.js";
+import { dloFilter } from "./middleware/dlo.js";
+import { formpostFilter } from "./middleware/formpost.js";
+import { objectVersioningFilter } from "./middleware/object-versioning.js";
+import { quotasFilter } from "./middleware/quotas.js";
+import { sloFilter } from "./middleware/slo.js";
+import { staticwebFilter } from "./middleware/staticweb.js";
+import { tempurlFilter } from "./middleware/tempurl.js";
+import { versionedWritesFilter } from "./middleware/versioned-writes.js";
 import { keystoneAuth } from "./middleware/keystoneauth.js";
 import { objectStorageMigrations } from "./migrations/index.js";
 import { SwiftStore } from "./store/store.js";
@@ -64,7 +75,14 @@ export function createObjectStorage(d: ObjectStorageDeps): ObjectStorage {
     allow_account_management: false,
     account_autocreate: true,
   });
+  const fd: FilterDeps = { store, proxy, blobs: d.blobs, time, clock: d.clock, info, config: d.config, log: d.log };
+  // Swift's proxy pipeline order: what runs before auth (CORS, bulk, temp URLs, form POST)
+  // may authorize by other means; what runs after sees only authorized callers' requests.
   const filters: Filter[] = [
+    corsFilter(fd),
+    bulkFilter(fd),
+    tempurlFilter(fd),
+    formpostFilter(fd),
     keystoneAuth({
       resellerPrefix: d.config.resellerPrefix,
       operatorRoles: d.config.operatorRoles,
@@ -73,7 +91,13 @@ export function createObjectStorage(d: ObjectStorageDeps): ObjectStorage {
       systemReaderRoles: d.config.systemReaderRoles,
       defaultDomainId: "default",
     }),
+    staticwebFilter(fd),
     copyFilter(),
+    quotasFilter(fd),
+    sloFilter(fd),
+    dloFilter(fd),
+    versionedWritesFilter(fd),
+    objectVersioningFilter(fd),
   ];
   info.register("keystoneauth", {});
   const pipeline = new Pipeline(filters, (req) => proxy.handle(req), d.log);

@@ -44,7 +44,7 @@ export class LocalBlobStore implements BlobStore {
     const final = this.path(key);
     const dir = dirname(final);
     await this.ensureDir(dir);
-    const tmp = join(dir, `.tmp-${uuid()}`);
+    const tmp = opts.unique ? final : join(dir, `.tmp-${uuid()}`);
     const algos: readonly HashAlgorithm[] = opts.hashes ?? ["md5"];
     const hasher = new StreamHasher(algos);
     let fh: FileHandle | undefined = await open(tmp, "wx", 0o600);
@@ -91,7 +91,7 @@ export class LocalBlobStore implements BlobStore {
       await fh.sync();
       await fh.close();
       fh = undefined;
-      await rename(tmp, final);
+      if (tmp !== final) await rename(tmp, final);
       await this.syncDir(dir);
     } catch (e) {
       hasher.abort();
@@ -103,14 +103,33 @@ export class LocalBlobStore implements BlobStore {
     return { size, hashes: await hasher.digest() };
   }
 
-  private async syncDir(dir: string): Promise<void> {
-    const d = await open(dir, "r");
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
+  /**
+   * fsync a directory so new names in it survive a crash. Concurrent callers share work: while
+   * one sync of a directory runs, everyone who arrives waits for the next one, which starts
+   * after it and so covers their names too (one sync per burst instead of one per file).
+   */
+  private syncDir(dir: string): Promise<void> {
+    const queued = this.dirQueued.get(dir);
+    if (queued) return queued;
+    const run = async (): Promise<void> => {
+      this.dirQueued.delete(dir);
+      const d = await open(dir, "r");
+      try {
+        await d.sync();
+      } finally {
+        await d.close();
+      }
+    };
+    const prev = this.dirRunning.get(dir);
+    const p = (prev ? prev.then(run, run) : run()).finally(() => {
+      if (this.dirRunning.get(dir) === p) this.dirRunning.delete(dir);
+    });
+    this.dirRunning.set(dir, p);
+    if (prev) this.dirQueued.set(dir, p);
+    return p;
   }
+  private readonly dirRunning = new Map<string, Promise<void>>();
+  private readonly dirQueued = new Map<string, Promise<void>>();
 
   async get(key: string, range?: { start: number; end: number }): Promise<Readable | undefined> {
     const p = this.path(key);

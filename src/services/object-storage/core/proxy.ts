@@ -422,7 +422,7 @@ export class Proxy {
       }
     })();
     try {
-      const info = await this.d.blobs.put(key, source, { hashes: ["md5"], maxBytes: LIMITS.max_file_size, ...(expected !== undefined ? { expectedBytes: expected } : {}) });
+      const info = await this.d.blobs.put(key, source, { hashes: ["md5"], maxBytes: LIMITS.max_file_size, unique: true, ...(expected !== undefined ? { expectedBytes: expected } : {}) });
       size = info.size;
       etag = info.hashes.md5!;
     } catch (e) {
@@ -528,7 +528,7 @@ export function metaHeaders(meta: Meta, owner: boolean): Record<string, string> 
 export function objectHeaders(row: ObjectRow): Record<string, string> {
   const meta = parseMeta(row.meta);
   const h: Record<string, string> = {
-    "content-type": row.content_type,
+    "content-type": stripSwiftBytes(row.content_type).type,
     etag: row.etag,
     "last-modified": httpDate(row.timestamp),
     "x-timestamp": row.timestamp,
@@ -574,7 +574,18 @@ function containerEntry(i: Listed<ContainerRow>): Record<string, unknown> {
 function objectEntry(i: Listed<ObjectRow>): Record<string, unknown> {
   if ("subdir" in i) return { subdir: i.subdir };
   const r = i.row;
-  return { name: r.name, hash: r.etag, bytes: num(r.size), content_type: r.content_type, last_modified: isoOf(r.timestamp) };
+  const { type, bytes } = stripSwiftBytes(r.content_type);
+  return { name: r.name, hash: r.etag, bytes: bytes ?? num(r.size), content_type: type, last_modified: isoOf(r.timestamp) };
+}
+
+/**
+ * A stored content type may carry `;swift_bytes=N` (SLO manifests record their whole size
+ * so): listings show N as the object's bytes, and no response shows the parameter.
+ */
+export function stripSwiftBytes(ct: string): { type: string; bytes: number | undefined } {
+  const m = /;\s*swift_bytes=(\d+)/.exec(ct);
+  if (!m) return { type: ct, bytes: undefined };
+  return { type: ct.replace(m[0], ""), bytes: Number(m[1]) };
 }
 
 function isoOf(ts: string): string {

@@ -42,6 +42,47 @@ export class SwiftStore {
     return this.db.transaction().execute(fn);
   }
 
+  /**
+   * Group commit for the object writes (SQLite): writes that arrive together run in one
+   * transaction, so one WAL fsync acknowledges them all instead of one each. Each write's own
+   * refusal (a precondition, thrown before it changes anything) is its alone; any other error
+   * rolls the batch back and every write runs again on its own. PostgreSQL commits each
+   * write by itself (its container row lock already orders them).
+   */
+  private grouped<T>(fn: (trx: SwiftTrx) => Promise<T>): Promise<T> {
+    if (this.pg) return this.write(fn);
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn: fn as (trx: SwiftTrx) => Promise<unknown>, resolve: resolve as (v: unknown) => void, reject });
+      if (this.queue.length === 1) setImmediate(() => void this.flush());
+    });
+  }
+  private queue: Array<{ fn: (trx: SwiftTrx) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+
+  private async flush(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    let results: Array<{ ok: unknown } | { err: unknown }>;
+    try {
+      results = await this.write(async (trx) => {
+        const out: Array<{ ok: unknown } | { err: unknown }> = [];
+        for (const op of batch) {
+          try {
+            out.push({ ok: await op.fn(trx) });
+          } catch (e) {
+            if (!(e instanceof Refusal)) throw e;
+            out.push({ err: e.cause });
+          }
+        }
+        return out;
+      });
+    } catch {
+      for (const op of batch) this.write(op.fn).then(op.resolve, (e: unknown) => op.reject(e instanceof Refusal ? e.cause : e));
+      return;
+    }
+    results.forEach((r, i) => ("ok" in r ? batch[i]!.resolve(r.ok) : batch[i]!.reject(r.err)));
+  }
+
   // ---- accounts
   async account(account: string): Promise<AccountRow | undefined> {
     return this.db.selectFrom("swift_account").selectAll().where("account", "=", account).executeTakeFirst();
@@ -140,11 +181,15 @@ export class SwiftStore {
    * delete), or "no-container" when the container is gone.
    */
   async putObject(row: ObjectRow, precondition?: (old: ObjectRow | undefined) => void): Promise<{ old: ObjectRow | undefined } | "no-container"> {
-    return this.write(async (trx) => {
+    return this.grouped(async (trx) => {
       const c = await lockContainer(trx, row.account, row.container, this.pg);
       if (!c) return "no-container";
       const old = await trx.selectFrom("swift_object").selectAll().where("account", "=", row.account).where("container", "=", row.container).where("name", "=", row.name).executeTakeFirst();
-      precondition?.(old);
+      try {
+        precondition?.(old);
+      } catch (e) {
+        throw new Refusal(e);
+      }
       if (old) {
         await trx
           .updateTable("swift_object")
@@ -183,7 +228,7 @@ export class SwiftStore {
 
   /** Delete an object row and count it out; the removed row (for its blob) or undefined. */
   async deleteObject(account: string, container: string, name: string, expect?: (row: ObjectRow) => boolean): Promise<ObjectRow | undefined> {
-    return this.write(async (trx) => {
+    return this.grouped(async (trx) => {
       const c = await lockContainer(trx, account, container, this.pg);
       if (!c) return undefined;
       const row = await trx.selectFrom("swift_object").selectAll().where("account", "=", account).where("container", "=", container).where("name", "=", name).executeTakeFirst();
@@ -302,6 +347,13 @@ export class SwiftStore {
       }
     }
     return out;
+  }
+}
+
+/** A write's own refusal inside a group commit (carries the error to give its caller). */
+class Refusal extends Error {
+  constructor(readonly cause: unknown) {
+    super("refused");
   }
 }
 

@@ -1,0 +1,7 @@
+import type { Filter } from "../core/types.js";
+import type { FilterDeps } from "./deps.js";
+
+/** Not built yet: passes every request on and advertises nothing in /info. */
+export function tempurlFilter(_d: FilterDeps): Filter {
+  return { name: "tempurl", handle: (req, next) => next(req) };
+}
