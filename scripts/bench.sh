@@ -8,6 +8,8 @@
 #                     1,000 boots, RSS at 10,000 servers, a 256 MiB image vs the real Swift's big object)
 #   BENCH_VOLUME=0    skip the volume benchmark (bench/volume-bench.sh: volume create rate, attach/detach
 #                     cycles, 1 GiB backup and restore against a dd copy on the same disk)
+#   BENCH_OBJECT=0    skip the object storage benchmark (bench/object-bench.sh: Stackbox's Swift API
+#                     against Debian's real Swift in the same run, and kill -9 under PUT load)
 #   BENCH_TEMPEST=1   also time a Tempest identity run against both (several minutes each)
 #   BENCH_REFERENCE=0 skip the real Keystone
 set -euo pipefail
@@ -91,6 +93,9 @@ if [ "${BENCH_COMPUTE:-1}" = 1 ]; then
 fi
 if [ "${BENCH_VOLUME:-1}" = 1 ]; then
   bash bench/volume-bench.sh "$OUT"
+fi
+if [ "${BENCH_OBJECT:-1}" = 1 ]; then
+  bash bench/object-bench.sh "$OUT"
 fi
 for who in stackbox keystone; do
   [ -f "$OUT/tempest-$who/summary.txt" ] && echo "tempest $who: $(head -1 "$OUT/tempest-$who/summary.txt")"

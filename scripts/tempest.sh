@@ -7,6 +7,7 @@
 #     strict:  identity tests, --enforce-scope --enforce-new-defaults (deprecated defaults no longer ORed in)
 #     network: tempest.api.network (extensions, public network discovered from the cloud)
 #     image:   tempest.api.image (v2)
+#     object:  tempest.api.object_storage (Swift)
 #     compute: tempest.api.compute on 4 simulated hosts, with network, image and placement
 #              (flavors from the cloud, a tiny image created by the harness)
 # Stackbox runs with the security-compliance settings tempest is told about (lockout 2/5 s,
@@ -47,9 +48,13 @@ case "$MODE" in
   volume) SERVICE=volume; FLAGS+=(--hosts 4)
     EXTRA=(--services volume,compute,network,image,placement --regex '^tempest\.api\.volume\.' --create-resources --extra-conf "$ROOT/.ci/tempest-volume.conf")
     CONC_DEFAULT=4 ;;
+  # Swift: /info is read by Tempest (discoverability); the flags file lists what /info advertises.
+  object) SERVICE=object-storage
+    EXTRA=(--regex '^tempest\.api\.object_storage\.' --create-resources --extra-conf "$ROOT/.ci/tempest-object.conf")
+    CONC_DEFAULT=4 ;;
   scope) FLAGS+=(--enforce-scope); SCOPE=true ;;
   strict) FLAGS+=(--enforce-scope --enforce-new-defaults); SCOPE=true ;;
-  *) echo "tempest.sh: mode must be default, scope, strict, network, image, compute or volume" >&2; exit 2 ;;
+  *) echo "tempest.sh: mode must be default, scope, strict, network, image, compute, volume or object" >&2; exit 2 ;;
 esac
 STACKBOX_BCRYPT_ROUNDS=4 STACKBOX_LOCKOUT_FAILURE_ATTEMPTS=2 STACKBOX_LOCKOUT_DURATION=5 \
 STACKBOX_UNIQUE_LAST_PASSWORD_COUNT=2 \

@@ -84,6 +84,8 @@ export interface Route {
 export class RequestContext {
   auth: AuthContext | undefined;
   version: Microversion | undefined;
+  /** The client's address (Swift's REMOTE_ADDR, for temp URL IP ranges). */
+  remoteAddr: string | undefined;
   constructor(
     readonly requestId: string,
     readonly method: string,

@@ -238,6 +238,7 @@ function registerRoute(
         policy,
         www,
       );
+      ctx.remoteAddr = req.ip;
       let extra: Record<string, string> = {};
       if (svc.microversions) {
         ctx.version = negotiate(svc.microversions, req.headers);

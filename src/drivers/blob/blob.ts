@@ -15,6 +15,12 @@ export interface BlobStore {
   /** A stream of the bytes [start, end] (inclusive, as HTTP ranges) or all; undefined if absent. */
   get(key: string, range?: { start: number; end: number }): Promise<Readable | undefined>;
   stat(key: string): Promise<{ size: number } | undefined>;
+  /**
+   * Store a small blob already in memory where the store likes (packed with others that
+   * arrive at the same time, one fsync for all) and return the key it chose. Durable when the
+   * promise resolves.
+   */
+  putSmall(data: Buffer): Promise<string>;
   /** Idempotent. */
   delete(key: string): Promise<void>;
   /** Remove everything (a throwaway --memory store at close). */

@@ -4,11 +4,12 @@ import type { FileHandle } from "node:fs/promises";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { uuid } from "../../../common/ids.js";
 import type { BlobInfo, BlobStore, HashAlgorithm, PutOptions } from "../blob.js";
 import { BlobSizeMismatch, BlobTooLarge } from "../blob.js";
 import { StreamHasher } from "../hasher.js";
+import { PackStore } from "./pack.js";
 
 /**
  * The local filesystem blob store. A put streams into a temporary file in the same
@@ -18,11 +19,18 @@ import { StreamHasher } from "../hasher.js";
  */
 export class LocalBlobStore implements BlobStore {
   private readonly dirsMade = new Set<string>();
+  private readonly packs: PackStore;
 
   constructor(
     readonly root: string,
     private readonly throwaway = false,
-  ) {}
+  ) {
+    this.packs = new PackStore(join(root, "pack"));
+  }
+
+  putSmall(data: Buffer): Promise<string> {
+    return this.packs.put(data);
+  }
 
   /** A store in a fresh temporary directory, removed by destroy() (the --memory mode). */
   static temporary(): LocalBlobStore {
@@ -132,6 +140,10 @@ export class LocalBlobStore implements BlobStore {
   private readonly dirQueued = new Map<string, Promise<void>>();
 
   async get(key: string, range?: { start: number; end: number }): Promise<Readable | undefined> {
+    if (PackStore.isKey(key)) {
+      const buf = await this.packs.get(key, range);
+      return buf === undefined ? undefined : Readable.from([buf]);
+    }
     const p = this.path(key);
     // Open first so a missing key is undefined, not a stream that errors later.
     let fh: FileHandle;
@@ -146,6 +158,7 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async stat(key: string): Promise<{ size: number } | undefined> {
+    if (PackStore.isKey(key)) return (await this.packs.get(key, { start: 0, end: 0 })) === undefined ? undefined : { size: this.packs.length(key) };
     try {
       const s = await stat(this.path(key));
       return { size: s.size };
@@ -156,6 +169,7 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async delete(key: string): Promise<void> {
+    if (PackStore.isKey(key)) return this.packs.delete(key);
     try {
       await unlink(this.path(key));
     } catch (e) {
@@ -164,6 +178,7 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async destroy(): Promise<void> {
+    await this.packs.close();
     if (this.throwaway) await rm(this.root, { recursive: true, force: true });
   }
 }

@@ -170,6 +170,62 @@ export class SwiftStore {
     });
   }
 
+  /**
+   * A container and one of its objects in one query (the GET/HEAD hot path needs both: the
+   * container's ACLs, then the object).
+   */
+  async containerAndObject(account: string, container: string, name: string): Promise<{ container: ContainerRow | undefined; object: ObjectRow | undefined }> {
+    const r = await this.db
+      .selectFrom("swift_container as c")
+      .leftJoin("swift_object as o", (j) => j.onRef("o.account", "=", "c.account").onRef("o.container", "=", "c.name").on("o.name", "=", name))
+      .select([
+        "c.account as c_account",
+        "c.name as c_name",
+        "c.created_at as c_created_at",
+        "c.put_timestamp as c_put_timestamp",
+        "c.last_modified as c_last_modified",
+        "c.object_count as c_object_count",
+        "c.bytes_used as c_bytes_used",
+        "c.meta as c_meta",
+        "o.name as o_name",
+        "o.timestamp as o_timestamp",
+        "o.size as o_size",
+        "o.etag as o_etag",
+        "o.content_type as o_content_type",
+        "o.meta as o_meta",
+        "o.blob as o_blob",
+        "o.delete_at as o_delete_at",
+      ])
+      .where("c.account", "=", account)
+      .where("c.name", "=", container)
+      .executeTakeFirst();
+    if (!r) return { container: undefined, object: undefined };
+    const c: ContainerRow = {
+      account: r.c_account,
+      name: r.c_name,
+      created_at: r.c_created_at,
+      put_timestamp: r.c_put_timestamp,
+      last_modified: r.c_last_modified,
+      object_count: r.c_object_count,
+      bytes_used: r.c_bytes_used,
+      meta: r.c_meta,
+    };
+    if (r.o_name === null || r.o_name === undefined) return { container: c, object: undefined };
+    const o: ObjectRow = {
+      account,
+      container,
+      name: r.o_name,
+      timestamp: r.o_timestamp!,
+      size: r.o_size!,
+      etag: r.o_etag!,
+      content_type: r.o_content_type!,
+      meta: r.o_meta!,
+      blob: r.o_blob ?? null,
+      delete_at: r.o_delete_at ?? null,
+    };
+    return { container: c, object: o };
+  }
+
   // ---- objects
   async object(account: string, container: string, name: string): Promise<ObjectRow | undefined> {
     return this.db.selectFrom("swift_object").selectAll().where("account", "=", account).where("container", "=", container).where("name", "=", name).executeTakeFirst();
