@@ -4,7 +4,7 @@
  * of the load, start it again on the same data dir, and read back every object that had been
  * acknowledged with 201: each must come back byte-equal (same MD5 as what was sent).
  *
- *   node dist/bench/object-crash.js <data dir> <port> [seconds of load before the kill]
+ *   node dist/bench/object-crash.js <data dir> <port> [seconds of load before the kill] [postgres://… state]
  *
  * Prints TSV rows (label, metric, value, unit) and exits 1 if any acknowledged object is
  * missing or differs.
@@ -14,7 +14,7 @@ import type { ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";
 
-const [dataDir, portArg, secondsArg] = process.argv.slice(2);
+const [dataDir, portArg, secondsArg, database] = process.argv.slice(2);
 if (!dataDir || !portArg) {
   console.error("usage: object-crash <data dir> <port> [seconds]");
   process.exit(2);
@@ -37,7 +37,7 @@ function request(method: string, path: string, headers: Record<string, string>, 
 }
 
 function start(): ChildProcess {
-  const p = spawn(process.execPath, [new URL("../src/cli/main.js", import.meta.url).pathname, "serve", "--data-dir", dataDir!, "--port", String(port), "--admin-password", "password", "--log-level", "warn"], {
+  const p = spawn(process.execPath, [new URL("../src/cli/main.js", import.meta.url).pathname, "serve", "--data-dir", dataDir!, "--port", String(port), "--admin-password", "password", "--log-level", "warn", ...(database ? ["--database", database] : [])], {
     stdio: ["ignore", "ignore", "inherit"],
   });
   return p;
