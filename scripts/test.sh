@@ -2,7 +2,7 @@
 # scripts/test.sh — `npm test`: install what the tests need when it is missing, build, then run
 # the whole suite with Node's test runner twice: on SQLite, and on a throwaway PostgreSQL
 # cluster started here (127.0.0.1:55432, trust auth, stopped at exit). Then Tempest's identity
-# tests, network, image, compute and volume (scripts/tempest.sh) unless STACKBOX_SKIP_TEMPEST=1. Exits non-zero on any failure.
+# tests, network, image, compute, volume and object storage (scripts/tempest.sh) unless STACKBOX_SKIP_TEMPEST=1. Exits non-zero on any failure.
 #   STACKBOX_TEST_ONLY=sqlite|pg            run only one of the two passes
 #   STACKBOX_TEST_FILES="dist/test/api/…"   run these instead of dist/test/ (and no tempest)
 # Each test has at most 10 minutes, and the runner exits when the tests are done even if a file
@@ -18,6 +18,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ -x /usr/bin/openstack ] || need+=(python3-openstackclient)
 /usr/bin/python3 -c 'import openstack' >/dev/null 2>&1 || need+=(python3-openstacksdk)
 [ -x /usr/bin/tempest ] || need+=(tempest)
+[ -x /usr/bin/swift ] || need+=(python3-swiftclient)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}"
   { apt-get update -q && apt-get install -y -q "${need[@]}"; } || { echo "test.sh: apt-get install failed" >&2; exit 1; }
@@ -96,7 +97,7 @@ if [ "$ONLY" != sqlite ]; then
 fi
 
 if [ "${STACKBOX_SKIP_TEMPEST:-}" != 1 ] && [ -z "${STACKBOX_TEST_FILES:-}" ] && [ -f scripts/tempest.sh ]; then
-  for mode in default scope network image compute volume; do
+  for mode in default scope network image compute volume object; do
     echo "==== tempest $mode"
     bash scripts/tempest.sh "$mode" || status=1
   done
