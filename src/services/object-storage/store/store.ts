@@ -1,8 +1,27 @@
-import { sql } from "kysely";
+import { CompiledQuery, sql } from "kysely";
 import type { Database } from "../../../db/database.js";
 import type { AccountRow, ContainerRow, ObjectRow, SwiftDB, SwiftTrx } from "./tables.js";
 
 export type Meta = Record<string, string>;
+
+interface BothRow {
+  c_account: string;
+  c_name: string;
+  c_created_at: string;
+  c_put_timestamp: string;
+  c_last_modified: string;
+  c_object_count: number | string;
+  c_bytes_used: number | string;
+  c_meta: string;
+  o_name: string | null;
+  o_timestamp: string | null;
+  o_size: number | string | null;
+  o_etag: string | null;
+  o_content_type: string | null;
+  o_meta: string | null;
+  o_blob: string | null;
+  o_delete_at: number | string | null;
+}
 
 export interface ListOptions {
   prefix?: string | undefined;
@@ -175,30 +194,11 @@ export class SwiftStore {
    * container's ACLs, then the object).
    */
   async containerAndObject(account: string, container: string, name: string): Promise<{ container: ContainerRow | undefined; object: ObjectRow | undefined }> {
-    const r = await this.db
-      .selectFrom("swift_container as c")
-      .leftJoin("swift_object as o", (j) => j.onRef("o.account", "=", "c.account").onRef("o.container", "=", "c.name").on("o.name", "=", name))
-      .select([
-        "c.account as c_account",
-        "c.name as c_name",
-        "c.created_at as c_created_at",
-        "c.put_timestamp as c_put_timestamp",
-        "c.last_modified as c_last_modified",
-        "c.object_count as c_object_count",
-        "c.bytes_used as c_bytes_used",
-        "c.meta as c_meta",
-        "o.name as o_name",
-        "o.timestamp as o_timestamp",
-        "o.size as o_size",
-        "o.etag as o_etag",
-        "o.content_type as o_content_type",
-        "o.meta as o_meta",
-        "o.blob as o_blob",
-        "o.delete_at as o_delete_at",
-      ])
-      .where("c.account", "=", account)
-      .where("c.name", "=", container)
-      .executeTakeFirst();
+    // Built and compiled once; each call only binds its values (this is the GET hot path).
+    this.bothSql ??= this.bothQuery("\u0001o", "\u0001a", "\u0001c").compile();
+    const order = this.bothSql.parameters.map((p) => (p === "\u0001o" ? name : p === "\u0001a" ? account : container));
+    const res = await this.db.executeQuery<BothRow>(CompiledQuery.raw(this.bothSql.sql, order));
+    const r = res.rows[0];
     if (!r) return { container: undefined, object: undefined };
     const c: ContainerRow = {
       account: r.c_account,
@@ -224,6 +224,33 @@ export class SwiftStore {
       delete_at: r.o_delete_at ?? null,
     };
     return { container: c, object: o };
+  }
+  private bothSql: CompiledQuery | undefined;
+
+  private bothQuery(name: string, account: string, container: string) {
+    return this.db
+      .selectFrom("swift_container as c")
+      .leftJoin("swift_object as o", (j) => j.onRef("o.account", "=", "c.account").onRef("o.container", "=", "c.name").on("o.name", "=", name))
+      .select([
+        "c.account as c_account",
+        "c.name as c_name",
+        "c.created_at as c_created_at",
+        "c.put_timestamp as c_put_timestamp",
+        "c.last_modified as c_last_modified",
+        "c.object_count as c_object_count",
+        "c.bytes_used as c_bytes_used",
+        "c.meta as c_meta",
+        "o.name as o_name",
+        "o.timestamp as o_timestamp",
+        "o.size as o_size",
+        "o.etag as o_etag",
+        "o.content_type as o_content_type",
+        "o.meta as o_meta",
+        "o.blob as o_blob",
+        "o.delete_at as o_delete_at",
+      ])
+      .where("c.account", "=", account)
+      .where("c.name", "=", container);
   }
 
   // ---- objects
@@ -379,7 +406,9 @@ export class SwiftStore {
           const i = rest.indexOf(o.delimiter);
           if (i >= 0) {
             const sub = prefix + rest.slice(0, i + o.delimiter.length);
-            out.push({ subdir: sub });
+            // Swift's broker does not list the subdir that is the marker itself (clients page
+            // on it: swift list --delimiter); reversed, that is the end_marker.
+            if (sub !== (reverse ? o.endMarker : o.marker)) out.push({ subdir: sub });
             // continue past every name under this subdir
             if (!reverse) {
               from = afterPrefix(sub);
