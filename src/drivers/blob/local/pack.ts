@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { appendFile, mkdir, open, readFile, stat, unlink } from "node:fs/promises";
+import { appendFile, mkdir, open, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -22,7 +22,7 @@ interface Segment {
  *
  * Deleting a packed blob records its bytes as dead in `<segment>.dead` (best effort: a crash
  * may forget a few, which then stay until the segment dies); a sealed segment whose bytes are
- * all dead is removed.
+ * all dead is removed. A segment left unsealed by a crash is never removed (its space stays).
  */
 export class PackStore {
   private current: Segment | undefined;
@@ -107,10 +107,16 @@ export class PackStore {
     return this.current;
   }
 
+  /**
+   * Stop writing to the current segment. The `.sealed` marker tells every process (several may
+   * share a data directory) that no one appends to it any more, so it may go once all dead.
+   */
   private async seal(): Promise<void> {
     const seg = this.current;
     this.current = undefined;
-    if (seg) await seg.fh.close();
+    if (!seg) return;
+    await seg.fh.close();
+    await writeFile(join(this.dir, `${seg.name}.sealed`), "", { mode: 0o600 });
   }
 
   private parse(key: string): { seg: string; offset: number; length: number } {
@@ -182,6 +188,7 @@ export class PackStore {
     dead.set(offset, length);
     await appendFile(`${path}.dead`, `${offset} ${length}\n`, { mode: 0o600 });
     if (this.current?.name === seg) return;
+    if (!(await stat(`${path}.sealed`).then(() => true, () => false))) return; // another process may still append
     let total = 0;
     for (const l of dead.values()) total += l;
     const size = await stat(path).then((s) => s.size).catch(() => -1);
@@ -192,6 +199,7 @@ export class PackStore {
       if (r) await r.then((fh) => fh.close()).catch(() => undefined);
       await unlink(path).catch(() => undefined);
       await unlink(`${path}.dead`).catch(() => undefined);
+      await unlink(`${path}.sealed`).catch(() => undefined);
     }
   }
 
