@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { Reply, RequestContext, Route } from "../../../http/context.js";
 import { respond } from "../core/errors.js";
@@ -9,14 +9,17 @@ import type { ObjectStorage } from "../index.js";
 
 /** Swift's trans id: "tx" + 21 hex + "-" + the time in 10 hex digits (Tempest checks the shape). */
 export function transId(nowSeconds: number): string {
-  return `tx${randomBytes(11).toString("hex").slice(0, 21)}-${Math.floor(nowSeconds).toString(16).padStart(10, "0")}`;
+  return `tx${randomUUID().replaceAll("-", "").slice(0, 21)}-${Math.floor(nowSeconds).toString(16).padStart(10, "0")}`;
 }
 
 /** Request headers clients may not send (gatekeeper): sysmeta and backend headers are Swift's own. */
 function clientHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) {
+  for (const [raw_k, v] of Object.entries(raw)) {
     if (v === undefined) continue;
+    // WSGI turns "-" and "_" alike into "_" (HTTP_X_OBJECT_META_A_B) and swob back into "-":
+    // Swift sees X-Object-Meta-a_b as X-Object-Meta-A-B.
+    const k = raw_k.replaceAll("_", "-");
     if (k.includes("-sysmeta-") || k.startsWith("x-backend-")) continue;
     out[k] = Array.isArray(v) ? v.join(",") : v;
   }
@@ -116,7 +119,10 @@ export function swiftRoutes(s: ObjectStorage): Route[] {
       identity: identityOf(ctx),
       transId: tx,
       serviceUrl: ctx.serviceUrl,
+      ...(ctx.remoteAddr !== undefined ? { remoteAddr: ctx.remoteAddr } : {}),
     });
+    // The path as sent (still quoted): staticweb needs to know whether it ended with "/".
+    req.env["rawPath"] = rawPath;
     const resp = await s.pipeline.handle(req);
     return toReply(resp, tx, ctx.method);
   };
