@@ -41,11 +41,49 @@ export function listingFormat(req: SwiftRequest): ListingFormat {
   return best;
 }
 
-function xmlEscape(s: string): string {
-  return s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
+/** ElementTree's escaping: text escapes & < >; attributes also " and whitespace controls. */
+function xmlText(s: string): string {
+  return s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+}
+function xmlAttr(s: string): string {
+  return xmlText(s).replaceAll('"', "&quot;").replaceAll("\n", "&#10;").replaceAll("\r", "&#13;").replaceAll("\t", "&#09;");
 }
 
-/** An account or container listing in the asked format; an empty plain-text one is 204. */
+/** Python's json.dumps (", " and ": " separators, ensure_ascii): the bytes Swift's JSON listings are. */
+export function pyJson(v: unknown): string {
+  if (v === null || v === undefined) return "null";
+  if (typeof v === "string") {
+    let out = '"';
+    for (const ch of v) {
+      const c = ch.codePointAt(0)!;
+      if (ch === '"') out += '\\"';
+      else if (ch === "\\") out += "\\\\";
+      else if (ch === "\n") out += "\\n";
+      else if (ch === "\r") out += "\\r";
+      else if (ch === "\t") out += "\\t";
+      else if (ch === "\b") out += "\\b";
+      else if (ch === "\f") out += "\\f";
+      else if (c >= 0x20 && c <= 0x7e) out += ch;
+      else if (c > 0xffff) {
+        const h = Math.floor((c - 0x10000) / 0x400) + 0xd800;
+        const l = ((c - 0x10000) % 0x400) + 0xdc00;
+        out += `\\u${h.toString(16).padStart(4, "0")}\\u${l.toString(16).padStart(4, "0")}`;
+      } else out += `\\u${c.toString(16).padStart(4, "0")}`;
+    }
+    return `${out}"`;
+  }
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (Array.isArray(v)) return `[${v.map(pyJson).join(", ")}]`;
+  return `{${Object.entries(v as Record<string, unknown>)
+    .map(([k, x]) => `${pyJson(k)}: ${pyJson(x)}`)
+    .join(", ")}}`;
+}
+
+/**
+ * An account or container listing in the asked format, as listing_formats renders the JSON
+ * the servers give: Python's JSON, ElementTree's XML, names one a line; an empty plain-text
+ * one is 204.
+ */
 export function formatListing<T>(
   fmt: ListingFormat,
   kind: "account" | "container",
@@ -57,22 +95,28 @@ export function formatListing<T>(
   const entries = items.map(entry);
   const h = { ...headers };
   if (fmt === "application/json") {
-    return { status: 200, headers: { ...h, "content-type": "application/json; charset=utf-8" }, body: JSON.stringify(entries) };
+    return { status: 200, headers: { ...h, "content-type": "application/json; charset=utf-8" }, body: pyJson(entries) };
   }
   if (fmt === "application/xml" || fmt === "text/xml") {
-    const parts: string[] = [`<?xml version="1.0" encoding="UTF-8"?>\n<${kind} name="${xmlEscape(name)}">`];
-    if (kind === "account") parts.push("\n");
-    for (const e of entries) {
-      if ("subdir" in e) {
-        const s = xmlEscape(String(e["subdir"]));
-        parts.push(kind === "account" ? `<subdir name="${s}" />` : `<subdir name="${s}"><name>${s}</name></subdir>`);
-      } else {
-        const fields = kind === "account" ? ["name", "count", "bytes", "last_modified"] : ["name", "hash", "bytes", "content_type", "last_modified"];
-        parts.push(`<${kind === "account" ? "container" : "object"}>${fields.map((f) => `<${f}>${xmlEscape(String(e[f]))}</${f}>`).join("")}</${kind === "account" ? "container" : "object"}>`);
-      }
+    const parts: string[] = [`<?xml version="1.0" encoding="UTF-8"?>\n<${kind} name="${xmlAttr(name)}"`];
+    if (kind === "container" && entries.length === 0) {
+      parts.push(" />");
+    } else {
+      parts.push(">");
       if (kind === "account") parts.push("\n");
+      for (const e of entries) {
+        if ("subdir" in e) {
+          const s = String(e["subdir"]);
+          parts.push(kind === "account" ? `<subdir name="${xmlAttr(s)}" />` : `<subdir name="${xmlAttr(s)}"><name>${xmlText(s)}</name></subdir>`);
+        } else {
+          const tag = kind === "account" ? "container" : "object";
+          const fields = kind === "account" ? ["name", "count", "bytes", "last_modified"] : ["name", "hash", "bytes", "content_type", "last_modified"];
+          parts.push(`<${tag}>${fields.map((f) => `<${f}>${xmlText(String(e[f]))}</${f}>`).join("")}</${tag}>`);
+        }
+        if (kind === "account") parts.push("\n");
+      }
+      parts.push(`</${kind}>`);
     }
-    parts.push(`</${kind}>`);
     return { status: 200, headers: { ...h, "content-type": `${fmt}; charset=utf-8` }, body: parts.join("") };
   }
   const text = entries.map((e) => `${String(e["name"] ?? e["subdir"])}\n`).join("");

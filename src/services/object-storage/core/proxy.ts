@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import { lookup as mimeLookup } from "mime-types";
 import type { BlobStore } from "../../../drivers/blob/blob.js";
@@ -86,15 +86,24 @@ export class Proxy {
     req.env["accountAcl"] = row ? (parseMeta(row.meta)[ACCOUNT_ACL_SYSMETA] ?? "") : "";
   }
 
-  private async authorize(req: SwiftRequest, container: ContainerRow | undefined): Promise<void> {
+  /** Throws the refusal when req.authorize denies `req` against the container's ACLs (filters use it before side effects). */
+  async authorize(req: SwiftRequest, container: ContainerRow | undefined, delayDenial = true): Promise<void> {
     if (!req.authorize) {
       req.swiftOwner = true;
       return;
     }
-    let denied = req.authorize(req, container ? aclsOf(container) : undefined);
+    // As Swift's proxy: swift.authorize runs first without ACLs (an owner is recognised, and
+    // so marked swift_owner, even where an ACL would also let it in); only the handlers that
+    // delay denial (object requests, container GET/HEAD) ask again with the container's ACL.
+    const attempt = (): SwiftResponse | undefined => {
+      const first = req.authorize!(req, undefined);
+      if (!first || !delayDenial) return first;
+      return req.authorize!(req, container ? aclsOf(container) : { read: undefined, write: undefined });
+    };
+    let denied = attempt();
     if (denied && req.identity && req.account !== `${this.d.resellerPrefix}${req.identity.projectId ?? ""}`) {
       await this.loadAccountAcl(req);
-      denied = req.authorize(req, container ? aclsOf(container) : undefined);
+      denied = attempt();
     }
     if (denied) throw new SwiftErrorResponse(denied);
   }
@@ -106,7 +115,7 @@ export class Proxy {
       case "HEAD":
       case "GET": {
         await this.loadAccountAcl(req);
-        await this.authorize(req, undefined);
+        await this.authorize(req, undefined, false);
         const row = await this.d.store.account(req.account);
         const stats = await this.d.store.accountStats(req.account);
         const ts = row?.created_at ?? this.d.time.next();
@@ -126,15 +135,17 @@ export class Proxy {
           headers[`${p}-bytes-used`] = String(stats.bytes);
         }
         if (req.swiftOwner && meta[ACCOUNT_ACL_SYSMETA]) headers["x-account-access-control"] = meta[ACCOUNT_ACL_SYSMETA];
-        if (req.method === "HEAD") return { status: 204, headers: { ...headers, "content-type": "text/plain; charset=utf-8", "content-length": "0" } };
+        // listing_formats: the format decides HEAD's Content-Type too; Vary: Accept unless ?format= chose it.
         const fmt = listingFormat(req);
+        if (!req.query.has("format")) headers["vary"] = "Accept";
+        if (req.method === "HEAD") return { status: 204, headers: { ...headers, "content-type": `${fmt}; charset=utf-8`, "content-length": "0" } };
         const o = listOptions(req, LIMITS.account_listing_limit);
         const items = await this.d.store.listContainers(req.account, o);
         return formatListing(fmt, "account", req.account, items, headers, containerEntry);
       }
       case "POST": {
         await this.loadAccountAcl(req);
-        await this.authorize(req, undefined);
+        await this.authorize(req, undefined, false);
         checkMetadata(req, "account");
         const update = this.accountMetaUpdate(req);
         await this.d.store.ensureAccount(req.account, this.d.time.next(), update);
@@ -189,8 +200,10 @@ export class Proxy {
           "accept-ranges": "bytes",
           ...metaHeaders(meta, req.swiftOwner),
         };
-        if (req.method === "HEAD") return { status: 204, headers: { ...headers, "content-type": "text/plain; charset=utf-8", "content-length": "0" } };
+        // listing_formats: the format decides HEAD's Content-Type too; Vary: Accept unless ?format= chose it.
         const fmt = listingFormat(req);
+        if (!req.query.has("format")) headers["vary"] = "Accept";
+        if (req.method === "HEAD") return { status: 204, headers: { ...headers, "content-type": `${fmt}; charset=utf-8`, "content-length": "0" } };
         const o = listOptions(req, LIMITS.container_listing_limit);
         const items = await this.d.store.listObjects(req.account, name, o);
         const now = this.d.time.nowSeconds();
@@ -198,7 +211,7 @@ export class Proxy {
         return formatListing(fmt, "container", name, live, headers, objectEntry);
       }
       case "PUT": {
-        await this.authorize(req, undefined);
+        await this.authorize(req, undefined, false);
         if (Buffer.byteLength(name) > LIMITS.max_container_name_length) fail(400, `Container name length of ${Buffer.byteLength(name)} longer than ${LIMITS.max_container_name_length}`);
         checkMetadata(req, "container");
         const policy = req.header("x-storage-policy");
@@ -213,7 +226,7 @@ export class Proxy {
       }
       case "POST": {
         const row = await this.d.store.container(req.account, name);
-        await this.authorize(req, row);
+        await this.authorize(req, row, false);
         if (!row) return respond(404);
         checkMetadata(req, "container");
         const meta = this.containerMetaUpdate(req);
@@ -222,7 +235,7 @@ export class Proxy {
       }
       case "DELETE": {
         const row = await this.d.store.container(req.account, name);
-        await this.authorize(req, row);
+        await this.authorize(req, row, false);
         if (!row) return respond(404);
         const r = await this.d.store.deleteContainer(req.account, name);
         if (r === "gone") return respond(404);
@@ -267,6 +280,12 @@ export class Proxy {
   }
 
   private async object(req: SwiftRequest): Promise<SwiftResponse> {
+    if ((req.method === "GET" || req.method === "HEAD") && req.env["containerRow"] === undefined) {
+      // The hot path: container and object in one query.
+      const both = await this.d.store.containerAndObject(req.account, req.container!, req.object!);
+      if (both.container) req.env["containerRow"] = both.container;
+      req.env["objectRow"] = both.object ?? null;
+    }
     const container = await this.containerFor(req);
     await this.authorize(req, container);
     switch (req.method) {
@@ -307,16 +326,19 @@ export class Proxy {
   }
 
   private async getObject(req: SwiftRequest): Promise<SwiftResponse> {
-    const row = await this.liveObject(req.account, req.container!, req.object!);
+    const prefetched = req.env["objectRow"] as ObjectRow | null | undefined;
+    req.env["objectRow"] = undefined;
+    const row = prefetched === undefined ? await this.liveObject(req.account, req.container!, req.object!) : prefetched && !this.expired(prefetched) ? prefetched : undefined;
     if (!row) {
-      if (req.header("if-match")?.trim() === "*") return respond(412);
+      // swob: If-Match "*" and nothing there is a 412, answered with no body.
+      if (req.header("if-match")?.split(",").some((t) => t.trim() === "*")) return { status: 412, headers: { "content-type": "text/html; charset=UTF-8", "content-length": "0" }, body: "" };
       return respond(404);
     }
     const size = num(row.size);
     const headers = objectHeaders(row);
     const cond = conditionalStatus(req, row.etag, Number(row.timestamp));
     if (cond === 304) return { status: 304, headers: { ...headers, "content-length": "0" }, body: "" };
-    if (cond === 412) return respond(412, { headers: { etag: row.etag, "last-modified": headers["last-modified"]!, "x-timestamp": row.timestamp } });
+    if (cond === 412) return { status: 412, headers: { ...headers, "content-length": "0" }, body: "" };
     if (req.method === "HEAD") return { status: 200, headers: { ...headers, "content-length": String(size) } };
     const rangeHeader = req.header("range");
     const ranges = rangeHeader !== undefined && req.env["ignoreRange"] !== true ? parseRanges(rangeHeader, size) : undefined;
@@ -375,14 +397,16 @@ export class Proxy {
 
   private async putObject(req: SwiftRequest): Promise<SwiftResponse> {
     const name = req.object!;
-    if (Buffer.byteLength(name) > LIMITS.max_object_name_length) fail(400, `Object name length of ${Buffer.byteLength(name)} longer than ${LIMITS.max_object_name_length}`);
+    // check_object_creation's order and words: length, size, then the name.
     const te = req.header("transfer-encoding");
     const cl = req.header("content-length");
-    if (te !== undefined && te.toLowerCase() !== "chunked") fail(501);
-    if (te === undefined && cl === undefined) return respond(411);
+    if (te !== undefined && te.includes(",")) fail(501, "Unsupported Transfer-Coding header value specified in Transfer-Encoding header");
+    if (te !== undefined && te.trim().toLowerCase() !== "chunked") fail(400, "Invalid Transfer-Encoding header value");
     const expected = cl !== undefined && te === undefined ? Number(cl) : undefined;
-    if (expected !== undefined && (!Number.isInteger(expected) || expected < 0)) fail(400, "Invalid Content-Length");
+    if (expected !== undefined && (!/^\s*\d+\s*$/.test(cl!) || !Number.isSafeInteger(expected))) fail(400, "Invalid Content-Length header value");
     if (expected !== undefined && expected > LIMITS.max_file_size) return respond(413, { body: "Your request is too large." });
+    if (te === undefined && cl === undefined) return respond(411, { body: "Missing Content-Length header." });
+    if (Buffer.byteLength(name) > LIMITS.max_object_name_length) fail(400, `Object name length of ${Buffer.byteLength(name)} longer than ${LIMITS.max_object_name_length}`);
     checkMetadata(req, "object");
     const now = this.d.time.nowSeconds();
     const at = deleteAt(req, now);
@@ -407,28 +431,49 @@ export class Proxy {
     }
     delete meta["x-delete-at"];
     const body = req.body ?? Readable.from([]);
-    const key = blobKey();
+    let key = blobKey();
     let size = 0;
     let etag: string;
     const keep: Buffer[] = [];
     let keepBytes = 0;
-    const source = (async function* () {
+    if (expected !== undefined && expected <= CACHE_MAX_OBJECT) {
+      // A small object of known length: read it whole, then pack it with the others that
+      // arrive at the same time (one fsync for all of them).
+      const chunks: Buffer[] = [];
+      let got = 0;
       for await (const c of body as AsyncIterable<Uint8Array>) {
-        if (keepBytes <= CACHE_MAX_OBJECT) {
-          keep.push(Buffer.from(c));
-          keepBytes += c.length;
-        }
-        yield c;
+        got += c.length;
+        if (got > expected) return respond(400, { body: "Request body is larger than its Content-Length" });
+        chunks.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
       }
-    })();
-    try {
-      const info = await this.d.blobs.put(key, source, { hashes: ["md5"], maxBytes: LIMITS.max_file_size, unique: true, ...(expected !== undefined ? { expectedBytes: expected } : {}) });
-      size = info.size;
-      etag = info.hashes.md5!;
-    } catch (e) {
-      if (e instanceof BlobTooLarge) return respond(413, { body: "Your request is too large." });
-      if ((e as Error).name === "BlobSizeMismatch") return respond(499);
-      throw e;
+      if (got !== expected) return respond(499);
+      const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, got);
+      size = got;
+      etag = createHash("md5").update(data).digest("hex");
+      const early = req.header("etag")?.replace(/^"(.*)"$/, "$1");
+      if (early !== undefined && early.toLowerCase() !== etag) return respond(422);
+      if (size > 0) key = await this.d.blobs.putSmall(data);
+      keep.push(data);
+      keepBytes = size;
+    } else {
+      const source = (async function* () {
+        for await (const c of body as AsyncIterable<Uint8Array>) {
+          if (keepBytes <= CACHE_MAX_OBJECT) {
+            keep.push(Buffer.from(c));
+            keepBytes += c.length;
+          }
+          yield c;
+        }
+      })();
+      try {
+        const info = await this.d.blobs.put(key, source, { hashes: ["md5"], maxBytes: LIMITS.max_file_size, unique: true, ...(expected !== undefined ? { expectedBytes: expected } : {}) });
+        size = info.size;
+        etag = info.hashes.md5!;
+      } catch (e) {
+        if (e instanceof BlobTooLarge) return respond(413, { body: "Your request is too large." });
+        if ((e as Error).name === "BlobSizeMismatch") return respond(499);
+        throw e;
+      }
     }
     const reqEtag = req.header("etag")?.replace(/^"(.*)"$/, "$1");
     if (reqEtag !== undefined && reqEtag.toLowerCase() !== etag) {
@@ -458,7 +503,9 @@ export class Proxy {
       return respond(404);
     }
     if (size > 0 && keepBytes === size && size <= CACHE_MAX_OBJECT) this.d.cache.set(key, Buffer.concat(keep));
-    if (r.old) await this.dropBlob(r.old);
+    // env.onReplaced (object versioning) may keep the replaced version's bytes: true = kept.
+    const onReplaced = req.env["onReplaced"] as ((old: ObjectRow) => Promise<boolean>) | undefined;
+    if (r.old && !(onReplaced && (await onReplaced(r.old)))) await this.dropBlob(r.old);
     return {
       status: 201,
       headers: { etag: row.etag, "last-modified": httpDate(ts), "content-type": "text/html; charset=UTF-8", "content-length": "0", "x-timestamp": ts },
@@ -480,7 +527,8 @@ export class Proxy {
       for (const [k, v] of Object.entries(old)) if (k.startsWith("x-object-sysmeta-") || k === "x-static-large-object" || k === "x-object-manifest") meta[k] = v;
       for (const [k, v] of Object.entries(req.headers)) {
         if (k.startsWith("x-object-meta-") || k.startsWith("x-object-transient-sysmeta-") || (ALLOWED_OBJECT_HEADERS.includes(k) && k !== "x-delete-at" && k !== "x-static-large-object")) {
-          if (v !== "") meta[k] = v;
+          // The object server keeps user metadata even with an empty value (it is listed back as "").
+          if (v !== "" || k.startsWith("x-object-meta-")) meta[k] = v;
           else delete meta[k];
         }
       }
@@ -543,13 +591,12 @@ function listOptions(req: SwiftRequest, max: number): { prefix?: string; marker?
   const q = req.query;
   const limitRaw = q.get("limit");
   let limit = max;
-  if (limitRaw !== null) {
-    if (!/^\d+$/.test(limitRaw)) fail(412, "Value of limit must be a positive integer");
+  // constrain_req_limit: a limit that is not all digits is ignored; above the maximum is a 412.
+  if (limitRaw !== null && /^\d+$/.test(limitRaw)) {
     limit = Number(limitRaw);
     if (limit > max) fail(412, `Maximum limit is ${max}`);
   }
   const delimiter = q.get("delimiter") ?? undefined;
-  if (delimiter !== undefined && delimiter.length > 1) fail(412, "Bad delimiter");
   const rev = (q.get("reverse") ?? "").toLowerCase();
   const o: ReturnType<typeof listOptions> = { limit, reverse: ["true", "1", "yes", "on", "t", "y"].includes(rev) };
   const prefix = q.get("prefix");
@@ -568,14 +615,22 @@ function listOptions(req: SwiftRequest, max: number): { prefix?: string; marker?
 function containerEntry(i: Listed<ContainerRow>): Record<string, unknown> {
   if ("subdir" in i) return { subdir: i.subdir };
   const r = i.row;
-  return { name: r.name, count: num(r.object_count), bytes: num(r.bytes_used), last_modified: isoOf(r.last_modified) };
+  // The account server lists a container's put timestamp as its last_modified.
+  return { name: r.name, count: num(r.object_count), bytes: num(r.bytes_used), last_modified: isoOf(r.put_timestamp) };
 }
 
 function objectEntry(i: Listed<ObjectRow>): Record<string, unknown> {
   if ("subdir" in i) return { subdir: i.subdir };
   const r = i.row;
   const { type, bytes } = stripSwiftBytes(r.content_type);
-  return { name: r.name, hash: r.etag, bytes: bytes ?? num(r.size), content_type: type, last_modified: isoOf(r.timestamp) };
+  // Key order as the container server builds its records (the JSON listing shows it).
+  const e: Record<string, unknown> = { bytes: bytes ?? num(r.size), hash: r.etag, name: r.name, content_type: type, last_modified: isoOf(r.timestamp) };
+  // slo's handle_container_listing: a manifest's listing entry also shows the large object's etag.
+  if (r.meta.includes("x-object-sysmeta-slo-etag")) {
+    const slo = parseMeta(r.meta)["x-object-sysmeta-slo-etag"];
+    if (slo) e["slo_etag"] = `"${slo}"`;
+  }
+  return e;
 }
 
 /**

@@ -8,36 +8,66 @@ export interface ByteRange {
 }
 
 /**
- * swob's Range: "bytes=a-b,c-,-n". A header that does not parse is ignored (the whole
- * object is sent); ranges that all miss the object are unsatisfiable (416).
+ * swob's Range and ranges_for_length: "bytes=a-b,c-,-n" (spaces ignored). A header with any
+ * syntactically invalid spec is ignored (undefined: the whole object is sent); ranges that all
+ * miss the object, or an egregious set (more than 50 ranges, more than 2 overlapping, 8 or
+ * more out of order), are unsatisfiable (416). An empty object answers a suffix range whole.
  */
 export function parseRanges(header: string, size: number): ByteRange[] | "unsatisfiable" | undefined {
-  const m = /^\s*bytes\s*=\s*(.+)$/i.exec(header);
-  if (!m) return undefined;
-  const specs = m[1]!.split(",").map((s) => s.trim());
-  if (specs.length > 50) return undefined;
-  const out: ByteRange[] = [];
+  const v = header.replaceAll(" ", "");
+  if (!v.toLowerCase().startsWith("bytes=")) return undefined;
   const parsed: Array<[number | undefined, number | undefined]> = [];
-  for (const s of specs) {
-    const r = /^(\d*)-(\d*)$/.exec(s);
-    if (!r || (r[1] === "" && r[2] === "")) return undefined;
-    const a = r[1] === "" ? undefined : Number(r[1]);
-    const b = r[2] === "" ? undefined : Number(r[2]);
-    if (a !== undefined && b !== undefined && b < a) return undefined;
-    parsed.push([a, b]);
+  for (const s of v.slice(6).split(",")) {
+    const dash = s.indexOf("-");
+    if (dash < 0) return undefined;
+    const a = s.slice(0, dash);
+    const b = s.slice(dash + 1);
+    if (a !== "" && !/^[+-]?\d+$/.test(a)) return undefined;
+    if (b !== "" && !/^\d+$/.test(b)) return undefined;
+    const start = a === "" ? undefined : Number(a);
+    const end = b === "" ? undefined : Number(b);
+    if (start === undefined && end === undefined) return undefined;
+    if (start !== undefined && end !== undefined && end < start) return undefined;
+    parsed.push([start, end]);
   }
+  if (parsed.length === 0) return undefined;
+  // Half-open [start, stop) as swob computes them.
+  const all: Array<[number, number]> = [];
   for (const [a, b] of parsed) {
     if (a === undefined) {
-      // suffix: the last b bytes
-      if (b === 0 || size === 0) continue;
-      out.push({ start: Math.max(0, size - b!), end: size - 1 });
-    } else {
-      if (a >= size) continue;
-      out.push({ start: a, end: b === undefined ? size - 1 : Math.min(b, size - 1) });
+      if (b === 0) continue; // bytes=-0
+      all.push(b! > size ? [0, size] : [size - b!, size]);
+    } else if (b === undefined) {
+      if (a < size) all.push([a, size]);
+    } else if (a < size) {
+      all.push([a, Math.min(b + 1, size)]);
     }
   }
-  if (out.length === 0) return "unsatisfiable";
-  return out;
+  if (all.length > 50) return "unsatisfiable";
+  let overlaps = 0;
+  for (let i = 0; i < all.length; i++) {
+    for (let j = i + 1; j < all.length; j++) {
+      const [s1, e1] = all[i]!;
+      const [s2, e2] = all[j]!;
+      if ((s1 < s2 && s2 < e1) || (s1 < e2 && e2 < e1) || (s2 < s1 && s1 < e2) || (s2 < e1 && e1 < e2)) {
+        if (++overlaps > 2) return "unsatisfiable";
+      }
+    }
+  }
+  let ascending = true;
+  for (let i = 1; i < all.length; i++) {
+    const [p0, p1] = all[i - 1]!;
+    const [c0, c1] = all[i]!;
+    if (p0 > c0 || (p0 === c0 && p1 > c1)) {
+      ascending = false;
+      break;
+    }
+  }
+  if (!ascending && all.length >= 8) return "unsatisfiable";
+  if (all.length === 0) return "unsatisfiable";
+  // A suffix range of an empty object: swob sends the (empty) object whole, 200.
+  if (size === 0) return undefined;
+  return all.map(([a, b]) => ({ start: a, end: b - 1 }));
 }
 
 /** multipart/byteranges for several ranges of data held in memory. */
@@ -54,7 +84,11 @@ export function multipartRanges(data: Buffer, ranges: readonly ByteRange[], cont
 }
 
 function etagList(v: string): string[] {
-  return v.split(",").map((s) => s.trim().replace(/^W\//, "").replace(/^"(.*)"$/, "$1"));
+  return v
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "")
+    .map((s) => (s.length > 1 && s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1) : s));
 }
 
 /** swob's conditional response: 304 or 412 from If-(None-)Match and If-(Un)Modified-Since. */
@@ -71,7 +105,7 @@ export function conditionalStatus(req: SwiftRequest, etag: string, timestamp: nu
   }
   const lastModified = Math.ceil(timestamp);
   const ims = parseHttpDate(req.header("if-modified-since"));
-  if (ims !== undefined && inm === undefined && lastModified <= ims) return 304;
+  if (ims !== undefined && lastModified <= ims) return 304;
   const ius = parseHttpDate(req.header("if-unmodified-since"));
   if (ius !== undefined && lastModified > ius) return 412;
   return undefined;
