@@ -406,6 +406,9 @@ export function objectVersioningFilter(d: FilterDeps): Filter {
     let made = false;
     if (enabled) {
       const r = await next(req.sub({ method: "PUT", path: { container: hidden }, headers: {}, preauthed: true, source: "OV" }));
+      // Swift answers any failure here with 500; a refusal of the hidden name (too long for
+      // a container name) is the caller's input, so it gets that 400 instead.
+      if (r.status === 400) return r;
       drain(r);
       if (!((r.status >= 200 && r.status < 300) || r.status === 409)) throw new SwiftError(500, "Error enabling object versioning", { "content-type": HTML });
       req.headers[SYSMETA_VERSIONS_CONT] = quote(hidden);
