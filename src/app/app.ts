@@ -247,6 +247,7 @@ export async function startCloud(config: Config, opts: StartOptions = {}): Promi
     close: async () => {
       await server.close();
       await tasks.stop();
+      await objectStorage.close();
       await database.close();
       await blobs.destroy();
       await volumeDriver.destroy();

@@ -8,6 +8,7 @@ import { authV1Routes } from "./api/auth-v1.js";
 import { discoveryRoutes } from "./api/discovery.js";
 import { swiftRoutes } from "./api/swift.js";
 import { SmallObjectCache } from "./core/cache.js";
+import { ObjectExpirer } from "./core/expirer.js";
 import { LIMITS } from "./core/constraints.js";
 import { InfoRegistry } from "./core/info.js";
 import { Pipeline } from "./core/pipeline.js";
@@ -55,6 +56,10 @@ export interface ObjectStorage {
   info: InfoRegistry;
   time: Timestamps;
   passwordLogin: PasswordLogin;
+  /** swift-object-expirer: deletes objects past their X-Delete-At. */
+  expirer: ObjectExpirer;
+  /** Stops the background work (the expirer) before the database closes. */
+  close(): Promise<void>;
 }
 
 export const OBJECT_STORAGE_PREFIX = "/object-storage";
@@ -101,7 +106,9 @@ export function createObjectStorage(d: ObjectStorageDeps): ObjectStorage {
   ];
   info.register("keystoneauth", {});
   const pipeline = new Pipeline(filters, (req) => proxy.handle(req), d.log);
-  return { prefix: OBJECT_STORAGE_PREFIX, config: d.config, store, proxy, pipeline, info, time, passwordLogin: d.passwordLogin };
+  const expirer = new ObjectExpirer({ store, proxy, time, log: d.log });
+  expirer.start();
+  return { prefix: OBJECT_STORAGE_PREFIX, config: d.config, store, proxy, pipeline, info, time, passwordLogin: d.passwordLogin, expirer, close: () => expirer.stop() };
 }
 
 export function objectStorageService(s: ObjectStorage): ServiceDefinition {
