@@ -31,7 +31,8 @@ fi
 setsid node "$ROOT/dist/src/cli/main.js" serve --data-dir "$DATA/sb" --port "$PORT" --admin-password password \
   --log-level warn >"$OUT/object-stackbox.log" 2>&1 &
 PID=$!
-until curl -sf -o /dev/null "http://127.0.0.1:$PORT/info"; do
+# The port answers before a first start's bootstrap is done: wait until the admin can log in.
+until curl -sf -o /dev/null -H 'X-Auth-User: admin:admin' -H 'X-Auth-Key: password' "http://127.0.0.1:$PORT/auth/v1.0"; do
   kill -0 "$PID" 2>/dev/null || { tail -30 "$OUT/object-stackbox.log" >&2; exit 1; }
   sleep 0.1
 done

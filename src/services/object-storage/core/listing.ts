@@ -49,35 +49,23 @@ function xmlAttr(s: string): string {
   return xmlText(s).replaceAll('"', "&quot;").replaceAll("\n", "&#10;").replaceAll("\r", "&#13;").replaceAll("\t", "&#09;");
 }
 
-/** Python's json.dumps (", " and ": " separators, ensure_ascii): the bytes Swift's JSON listings are. */
+/**
+ * Python's json.dumps (", " and ": " separators, ensure_ascii): the bytes Swift's JSON listings
+ * are. Made from JSON.stringify's indented form: its newlines are all structural (strings carry
+ * theirs escaped), so dropping them with the indentation leaves exactly Python's separators;
+ * then DEL and everything beyond ASCII become \uXXXX, one per UTF-16 unit, as ensure_ascii
+ * writes them (JSON.stringify already escapes quotes, backslashes and control characters as
+ * Python does).
+ */
 export function pyJson(v: unknown): string {
-  if (v === null || v === undefined) return "null";
-  if (typeof v === "string") {
-    let out = '"';
-    for (const ch of v) {
-      const c = ch.codePointAt(0)!;
-      if (ch === '"') out += '\\"';
-      else if (ch === "\\") out += "\\\\";
-      else if (ch === "\n") out += "\\n";
-      else if (ch === "\r") out += "\\r";
-      else if (ch === "\t") out += "\\t";
-      else if (ch === "\b") out += "\\b";
-      else if (ch === "\f") out += "\\f";
-      else if (c >= 0x20 && c <= 0x7e) out += ch;
-      else if (c > 0xffff) {
-        const h = Math.floor((c - 0x10000) / 0x400) + 0xd800;
-        const l = ((c - 0x10000) % 0x400) + 0xdc00;
-        out += `\\u${h.toString(16).padStart(4, "0")}\\u${l.toString(16).padStart(4, "0")}`;
-      } else out += `\\u${c.toString(16).padStart(4, "0")}`;
-    }
-    return `${out}"`;
-  }
-  if (typeof v === "number" || typeof v === "boolean") return String(v);
-  if (Array.isArray(v)) return `[${v.map(pyJson).join(", ")}]`;
-  return `{${Object.entries(v as Record<string, unknown>)
-    .map(([k, x]) => `${pyJson(k)}: ${pyJson(x)}`)
-    .join(", ")}}`;
+  const j = JSON.stringify(v, null, 1) as string | undefined;
+  if (j === undefined) return "null";
+  const out = j.replace(/,\n */g, ", ").replace(/\n */g, "");
+  return PRINTABLE.test(out) ? out : out.replace(NOT_PRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
+
+const PRINTABLE = /^[\x20-\x7e]*$/;
+const NOT_PRINTABLE = /[^\x20-\x7e]/g;
 
 /**
  * An account or container listing in the asked format, as listing_formats renders the JSON

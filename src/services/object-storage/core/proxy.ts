@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
-import { lookup as mimeLookup } from "mime-types";
 import type { BlobStore } from "../../../drivers/blob/blob.js";
 import { BlobTooLarge } from "../../../drivers/blob/blob.js";
 import type { Listed, Meta, SwiftStore } from "../store/store.js";
@@ -11,6 +10,7 @@ import { LIMITS, checkMetadata, deleteAt, titleCase } from "./constraints.js";
 import { SwiftError, fail, respond } from "./errors.js";
 import type { SmallObjectCache } from "./cache.js";
 import { formatListing, listingFormat } from "./listing.js";
+import { guessType } from "./mimetypes.js";
 import { conditionalStatus, parseRanges, multipartRanges } from "./ranges.js";
 import type { Timestamps } from "./time.js";
 import { httpDate } from "./time.js";
@@ -46,6 +46,8 @@ export const OWNER_HEADERS = [
 ];
 
 export const ACCOUNT_ACL_SYSMETA = "x-account-sysmeta-core-access-control";
+/** keystoneauth's PROJECT_DOMAIN_ID_SYSMETA_HEADER (answered as X-Account-Project-Domain-Id). */
+export const PROJECT_DOMAIN_SYSMETA = "x-account-sysmeta-project-domain-id";
 /** Objects up to this size stay in the small-object cache after a PUT or GET. */
 const CACHE_MAX_OBJECT = 64 * 1024;
 
@@ -83,7 +85,11 @@ export class Proxy {
   private async loadAccountAcl(req: SwiftRequest): Promise<void> {
     if (req.env["accountAcl"] !== undefined || !req.authorize) return;
     const row = await this.d.store.account(req.account);
-    req.env["accountAcl"] = row ? (parseMeta(row.meta)[ACCOUNT_ACL_SYSMETA] ?? "") : "";
+    const meta = row ? parseMeta(row.meta) : {};
+    req.env["accountAcl"] = meta[ACCOUNT_ACL_SYSMETA] ?? "";
+    // keystoneauth's get_project_domain_id: names in ACLs count only in default-domain accounts.
+    req.env["accountExists"] = row !== undefined;
+    req.env["accountDomain"] = meta[PROJECT_DOMAIN_SYSMETA] ?? null;
   }
 
   /** Throws the refusal when req.authorize denies `req` against the container's ACLs (filters use it before side effects). */
@@ -135,6 +141,9 @@ export class Proxy {
           headers[`${p}-bytes-used`] = String(stats.bytes);
         }
         if (req.swiftOwner && meta[ACCOUNT_ACL_SYSMETA]) headers["x-account-access-control"] = meta[ACCOUNT_ACL_SYSMETA];
+        if (meta[PROJECT_DOMAIN_SYSMETA] !== undefined) headers["x-account-project-domain-id"] = meta[PROJECT_DOMAIN_SYSMETA];
+        // The proxy's get_working_response: only a real (not autocreated-on-the-fly) account says so.
+        if (row) headers["accept-ranges"] = "bytes";
         // listing_formats: the format decides HEAD's Content-Type too; Vary: Accept unless ?format= chose it.
         const fmt = listingFormat(req);
         if (!req.query.has("format")) headers["vary"] = "Accept";
@@ -147,7 +156,7 @@ export class Proxy {
         await this.loadAccountAcl(req);
         await this.authorize(req, undefined, false);
         checkMetadata(req, "account");
-        const update = this.accountMetaUpdate(req);
+        const update = { ...this.accountMetaUpdate(req), ...(await this.domainUpdate(req)) };
         await this.d.store.ensureAccount(req.account, this.d.time.next(), update);
         return respond(204, { body: "", contentType: "text/html; charset=UTF-8" });
       }
@@ -158,6 +167,22 @@ export class Proxy {
       default:
         return respond(405, { headers: { allow: "HEAD, GET, POST" } });
     }
+  }
+
+  /**
+   * keystoneauth's _set_project_domain_id (account POST, container PUT): an account records
+   * the domain of its project when it is created by one of its users ("_unknown" when someone
+   * else creates it), or later when that user confirms it.
+   */
+  private async domainUpdate(req: SwiftRequest): Promise<Meta> {
+    const id = req.identity;
+    if (!id || !req.authorize) return {};
+    const own = req.account === `${this.d.resellerPrefix}${id.projectId ?? ""}`;
+    const row = await this.d.store.account(req.account);
+    if (!row) return { [PROJECT_DOMAIN_SYSMETA]: own ? (id.projectDomainId ?? "") : "_unknown" };
+    const cur = parseMeta(row.meta)[PROJECT_DOMAIN_SYSMETA];
+    if (own && ((cur === undefined && id.projectDomainId === "default") || cur === "_unknown")) return { [PROJECT_DOMAIN_SYSMETA]: id.projectDomainId ?? "" };
+    return {};
   }
 
   private accountMetaUpdate(req: SwiftRequest): Meta {
@@ -205,7 +230,7 @@ export class Proxy {
         if (!req.query.has("format")) headers["vary"] = "Accept";
         if (req.method === "HEAD") return { status: 204, headers: { ...headers, "content-type": `${fmt}; charset=utf-8`, "content-length": "0" } };
         const o = listOptions(req, LIMITS.container_listing_limit);
-        const items = await this.d.store.listObjects(req.account, name, o);
+        const items = await this.d.store.listObjects(req.account, name, { ...o, lean: true });
         const now = this.d.time.nowSeconds();
         const live = items.filter((i) => !("row" in i) || i.row.delete_at === null || num(i.row.delete_at) > now);
         return formatListing(fmt, "container", name, live, headers, objectEntry);
@@ -220,16 +245,17 @@ export class Proxy {
         if (existing && policy !== undefined && policy.toLowerCase() !== this.d.policy.toLowerCase()) return respond(409);
         const meta = this.containerMetaUpdate(req);
         const ts = this.d.time.next();
-        await this.d.store.ensureAccount(req.account, ts);
+        await this.d.store.ensureAccount(req.account, ts, await this.domainUpdate(req));
         const created = await this.d.store.putContainer(req.account, name, ts, meta);
         return created ? respond(201, { body: "", contentType: "text/html; charset=UTF-8" }) : respond(202);
       }
       case "POST": {
         const row = await this.d.store.container(req.account, name);
         await this.authorize(req, row, false);
-        if (!row) return respond(404);
+        // Swift checks the ACLs and metadata before it looks for the container.
         checkMetadata(req, "container");
         const meta = this.containerMetaUpdate(req);
+        if (!row) return respond(404);
         if (!(await this.d.store.updateContainerMeta(req.account, name, meta))) return respond(404);
         return respond(204, { body: "", contentType: "text/html; charset=UTF-8" });
       }
@@ -417,8 +443,9 @@ export class Proxy {
       if (cur) return respond(412);
     }
     let contentType = req.header("content-type");
-    if (!contentType || req.header("x-detect-content-type")?.toLowerCase() === "true") {
-      contentType = (mimeLookup(name) || "application/octet-stream") as string;
+    if (!contentType || ["true", "1", "yes", "on", "t", "y"].includes(req.header("x-detect-content-type")?.toLowerCase() ?? "")) {
+      // The proxy's _update_content_type: Python's mimetypes guess from the name.
+      contentType = guessType(name) ?? "application/octet-stream";
     }
     if (contentType.includes(";swift_bytes=") && !req.env["allowSwiftBytes"]) {
       contentType = contentType.replace(/;\s*swift_bytes=\d+/, "");
@@ -436,7 +463,8 @@ export class Proxy {
     let etag: string;
     const keep: Buffer[] = [];
     let keepBytes = 0;
-    if (expected !== undefined && expected <= CACHE_MAX_OBJECT) {
+    const packed = expected !== undefined && expected <= CACHE_MAX_OBJECT;
+    if (packed) {
       // A small object of known length: read it whole, then pack it with the others that
       // arrive at the same time (one fsync for all of them).
       const chunks: Buffer[] = [];
@@ -493,7 +521,7 @@ export class Proxy {
       blob: size > 0 ? key : null,
       delete_at: at ?? null,
     };
-    if (size === 0) await this.d.blobs.delete(key);
+    if (size === 0 && !packed) await this.d.blobs.delete(key); // the streamed path made an empty file
     const r = await this.d.store.putObject(row, inm !== undefined ? (old) => void (old && !this.expired(old) && fail(412)) : undefined).catch(async (e: unknown) => {
       await this.d.blobs.delete(key);
       throw e;
@@ -647,8 +675,15 @@ function isoOf(ts: string): string {
   const secs = Number(ts);
   const whole = Math.floor(secs);
   const micro = Math.round((secs - whole) * 1e6);
-  return `${new Date(whole * 1000).toISOString().slice(0, 19)}.${String(micro).padStart(6, "0")}`;
+  // Listings format thousands of timestamps, mostly of few distinct seconds.
+  if (whole !== isoSecond) {
+    isoSecond = whole;
+    isoPrefix = new Date(whole * 1000).toISOString().slice(0, 19);
+  }
+  return `${isoPrefix}.${String(micro).padStart(6, "0")}`;
 }
+let isoSecond = -1;
+let isoPrefix = "";
 
 /** Blob keys are new for every write (a reader of the old version keeps its bytes): object/<2 hex>/<uuid>. */
 export function blobKey(): string {

@@ -55,10 +55,39 @@ export class SwiftStore {
   constructor(database: Database) {
     this.db = database.db as unknown as SwiftDB;
     this.pg = database.dialect === "postgres";
+    this.external = database.externalChanges;
   }
 
   write<T>(fn: (trx: SwiftTrx) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute(fn);
+    this.gen++;
+    return this.db.transaction().execute(fn).finally(() => {
+      this.gen++;
+    });
+  }
+
+  // ---- read cache
+  /**
+   * Rows read since the last write stay valid until the next one: every write of this store
+   * goes through write(), which moves `gen` before and after, and another process's commit on
+   * the same SQLite file moves its data_version. An entry is kept with both values as they were
+   * before its query ran, so a read that raced a write is never served again. On PostgreSQL
+   * other processes' commits cannot be seen cheaply, so nothing is cached there.
+   */
+  private gen = 0;
+  private readonly external: (() => number) | undefined;
+  private readonly cache = new Map<string, { gen: number; ext: number; value: unknown }>();
+
+  private async cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    if (!this.external) return load();
+    const ext = this.external();
+    const hit = this.cache.get(key);
+    if (hit && hit.gen === this.gen && hit.ext === ext) return hit.value as T;
+    const gen = this.gen;
+    const value = await load();
+    if (value && typeof value === "object") deepFreeze(value);
+    if (this.cache.size >= 100_000) this.cache.clear();
+    this.cache.set(key, { gen, ext, value });
+    return value;
   }
 
   /**
@@ -104,7 +133,7 @@ export class SwiftStore {
 
   // ---- accounts
   async account(account: string): Promise<AccountRow | undefined> {
-    return this.db.selectFrom("swift_account").selectAll().where("account", "=", account).executeTakeFirst();
+    return this.cached(`a\0${account}`, () => this.db.selectFrom("swift_account").selectAll().where("account", "=", account).executeTakeFirst());
   }
 
   /** Create the account row if missing (account_autocreate) and merge metadata into it. */
@@ -133,12 +162,12 @@ export class SwiftStore {
   }
 
   async deleteAccount(account: string): Promise<void> {
-    await this.db.deleteFrom("swift_account").where("account", "=", account).execute();
+    await this.write((trx) => trx.deleteFrom("swift_account").where("account", "=", account).execute());
   }
 
   // ---- containers
   async container(account: string, name: string): Promise<ContainerRow | undefined> {
-    return this.db.selectFrom("swift_container").selectAll().where("account", "=", account).where("name", "=", name).executeTakeFirst();
+    return this.cached(`c\0${account}\0${name}`, () => this.db.selectFrom("swift_container").selectAll().where("account", "=", account).where("name", "=", name).executeTakeFirst());
   }
 
   /** PUT container: created (true) or its metadata merged (false). */
@@ -194,6 +223,10 @@ export class SwiftStore {
    * container's ACLs, then the object).
    */
   async containerAndObject(account: string, container: string, name: string): Promise<{ container: ContainerRow | undefined; object: ObjectRow | undefined }> {
+    return this.cached(`co\0${account}\0${container}\0${name}`, () => this.loadContainerAndObject(account, container, name));
+  }
+
+  private async loadContainerAndObject(account: string, container: string, name: string): Promise<{ container: ContainerRow | undefined; object: ObjectRow | undefined }> {
     // Built and compiled once; each call only binds its values (this is the GET hot path).
     this.bothSql ??= this.bothQuery("\u0001o", "\u0001a", "\u0001c").compile();
     const order = this.bothSql.parameters.map((p) => (p === "\u0001o" ? name : p === "\u0001a" ? account : container));
@@ -327,8 +360,22 @@ export class SwiftStore {
     });
   }
 
-  async listObjects(account: string, container: string, o: ListOptions): Promise<Array<Listed<ObjectRow>>> {
-    return this.list(o, (from, to, fromInclusive, limit) => {
+  /**
+   * `lean`: only what a listing shows (no blob key; account and container are the arguments),
+   * which is what a 10,000-object listing spends its time materializing.
+   */
+  async listObjects(account: string, container: string, o: ListOptions & { lean?: boolean }): Promise<Array<Listed<ObjectRow>>> {
+    return this.list(o, async (from, to, fromInclusive, limit) => {
+      if (o.lean) {
+        let q = this.db
+          .selectFrom("swift_object")
+          .select(["name", "timestamp", "size", "etag", "content_type", "meta", "delete_at"])
+          .where("account", "=", account)
+          .where("container", "=", container);
+        q = this.range(q, from, to, fromInclusive, o.reverse ?? false);
+        const rows = await q.orderBy("name", o.reverse ? "desc" : "asc").limit(limit).execute();
+        return rows.map((r) => ({ ...r, account, container, blob: null }) as ObjectRow);
+      }
       let q = this.db.selectFrom("swift_object").selectAll().where("account", "=", account).where("container", "=", container);
       q = this.range(q, from, to, fromInclusive, o.reverse ?? false);
       return q.orderBy("name", o.reverse ? "desc" : "asc").limit(limit).execute();
@@ -433,6 +480,11 @@ export class SwiftStore {
     }
     return out;
   }
+}
+
+function deepFreeze(v: object): void {
+  Object.freeze(v);
+  for (const x of Object.values(v)) if (x && typeof x === "object" && !Object.isFrozen(x)) deepFreeze(x);
 }
 
 /** A write's own refusal inside a group commit (carries the error to give its caller). */
