@@ -104,7 +104,6 @@ export function createObjectStorage(d: ObjectStorageDeps): ObjectStorage {
     versionedWritesFilter(fd),
     objectVersioningFilter(fd),
   ];
-  info.register("keystoneauth", {});
   const pipeline = new Pipeline(filters, (req) => proxy.handle(req), d.log);
   const expirer = new ObjectExpirer({ store, proxy, time, log: d.log });
   expirer.start();
