@@ -124,6 +124,11 @@ export function swiftRoutes(s: ObjectStorage): Route[] {
     // The path as sent (still quoted): staticweb needs to know whether it ended with "/".
     req.env["rawPath"] = rawPath;
     const resp = await s.pipeline.handle(req);
+    if (resp.status === 401 && resp.headers["www-authenticate"] === undefined) {
+      // swob names the account as the realm of every 401, and keystonemiddleware's auth_token
+      // adds where to get a token (two WWW-Authenticate headers, joined here as HTTP allows).
+      resp.headers["www-authenticate"] = `Swift realm="${encodeURIComponent(parts.account)}", Keystone uri="${ctx.baseUrl}/identity"`;
+    }
     return toReply(resp, tx, ctx.method);
   };
   const methods = ["HEAD", "GET", "PUT", "POST", "DELETE", "COPY", "OPTIONS"] as const;

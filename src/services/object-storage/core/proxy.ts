@@ -120,6 +120,8 @@ export class Proxy {
     switch (req.method) {
       case "HEAD":
       case "GET": {
+        // listing_formats sits before auth in Swift's pipeline: a bad Accept is refused first.
+        const fmt = listingFormat(req);
         await this.loadAccountAcl(req);
         await this.authorize(req, undefined, false);
         const row = await this.d.store.account(req.account);
@@ -145,7 +147,6 @@ export class Proxy {
         // The proxy's get_working_response: only a real (not autocreated-on-the-fly) account says so.
         if (row) headers["accept-ranges"] = "bytes";
         // listing_formats: the format decides HEAD's Content-Type too; Vary: Accept unless ?format= chose it.
-        const fmt = listingFormat(req);
         if (!req.query.has("format")) headers["vary"] = "Accept";
         if (req.method === "HEAD") return { status: 204, headers: { ...headers, "content-type": `${fmt}; charset=utf-8`, "content-length": "0" } };
         const o = listOptions(req, LIMITS.account_listing_limit);
@@ -211,6 +212,7 @@ export class Proxy {
     switch (req.method) {
       case "HEAD":
       case "GET": {
+        const fmt = listingFormat(req);
         const row = await this.d.store.container(req.account, name);
         await this.authorize(req, row);
         if (!row) return respond(404);
@@ -226,7 +228,6 @@ export class Proxy {
           ...metaHeaders(meta, req.swiftOwner),
         };
         // listing_formats: the format decides HEAD's Content-Type too; Vary: Accept unless ?format= chose it.
-        const fmt = listingFormat(req);
         if (!req.query.has("format")) headers["vary"] = "Accept";
         if (req.method === "HEAD") return { status: 204, headers: { ...headers, "content-type": `${fmt}; charset=utf-8`, "content-length": "0" } };
         const o = listOptions(req, LIMITS.container_listing_limit);

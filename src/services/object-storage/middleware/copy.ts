@@ -72,6 +72,9 @@ export function copyFilter(): Filter {
         delete headers["transfer-encoding"];
         const put = req.sub({ method: "PUT", path: { account: destAccount, container: dc, object: dobj }, headers, query: new URLSearchParams(req.query), source: "SSC" });
         put.authorize = req.authorize;
+        // Swift rewrites the COPY request itself into the PUT: its environ goes along.
+        put.env = { ...req.env, "swift.source": "SSC" };
+        delete put.env["containerRow"];
         return copy(req, put, { account: req.account, container: req.container!, object: req.object! }, next);
       }
       if (req.method === "PUT" && req.header("x-copy-from") !== undefined) {

@@ -88,8 +88,19 @@ export function keystoneAuth(cfg: KeystoneAuthConfig): Filter {
     return "deny";
   };
 
-  const namesAllowed = (id: SwiftIdentity, _req: SwiftRequest): boolean =>
-    (!id.userDomainId || id.userDomainId === cfg.defaultDomainId) && (!id.projectDomainId || id.projectDomainId === cfg.defaultDomainId);
+  /**
+   * _is_name_allowed_in_acl: names (not ids) match only when the user and the scoped project
+   * are in the default domain, and so is the account: its own project's, or one whose
+   * recorded project domain (account sysmeta, loaded by the proxy) is the default or unknown
+   * from before domains were recorded.
+   */
+  const namesAllowed = (id: SwiftIdentity, req: SwiftRequest): boolean => {
+    if (id.userDomainId && id.userDomainId !== cfg.defaultDomainId) return false;
+    if (id.projectDomainId && id.projectDomainId !== cfg.defaultDomainId) return false;
+    if (req.account === `${cfg.resellerPrefix}${id.projectId ?? ""}`) return true;
+    const domain = req.env["accountDomain"];
+    return req.env["accountExists"] === true && (domain === null || domain === cfg.defaultDomainId);
+  };
 
   /** Referrer ACLs (no identity needed): objects, or container listings with .rlistings. */
   const unconfirmed = (req: SwiftRequest, referrers: string[], groups: string[]): boolean | undefined => {

@@ -14,7 +14,11 @@ const SYSMETA_VERSIONS_CONT = "x-container-sysmeta-versions-container";
 const LEGACY_VERSIONS_LOC = "x-container-sysmeta-versions-location";
 /** The version id of the object that is current in the primary container (absent: the "null" version). */
 const SYSMETA_VERSION_ID = "x-object-sysmeta-versions-version-id";
-const RESERVED = "\x00";
+/**
+ * Swift marks its hidden names with "\x00". PostgreSQL cannot store NUL in text, so Stackbox
+ * uses "\x01", the next byte, which sorts the same way (before every printable character).
+ */
+const RESERVED = "\x01";
 const HIDDEN_PREFIX = `${RESERVED}versions${RESERVED}`;
 const EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e";
 const HTML = "text/html; charset=UTF-8";
@@ -93,7 +97,7 @@ function entryOf(row: ObjectRow): Record<string, unknown> {
  * every version of its objects. Where Swift keeps each version's bytes in a hidden container
  * and a symlink in the primary one, here the current version stays a plain object in the
  * primary container (its version id in sysmeta) and the older versions and delete markers
- * live in the hidden container "\0versions\0<container>" as "\0<name>\0<inverted timestamp>"
+ * live in the hidden container "\x01versions\x01<container>" as "\x01<name>\x01<inverted timestamp>"
  * (rows moved, never copied). What clients see is Swift's: X-Object-Version-Id,
  * ?version-id=, ?versions listings with version_id and is_latest, delete markers, the
  * versions' bytes in the container's and the account's bytes, and no hidden container in
@@ -463,7 +467,7 @@ export function objectVersioningFilter(d: FilterDeps): Filter {
       hiddenMarker = `${RESERVED}${hiddenMarker}${RESERVED}:`;
     }
     const delim = q.get("delimiter") ?? "";
-    if (/[0-9.\x00]/.test(delim)) throw badRequest("invalid delimiter param");
+    if (/[0-9.\x00\x01]/.test(delim)) throw badRequest("invalid delimiter param");
     const primaryReq = req.sub({ method: "GET", path: { container: req.container }, headers: { ...req.headers, accept: "application/json" }, query: new URLSearchParams(q) });
     primaryReq.authorize = req.authorize;
     primaryReq.swiftOwner = req.swiftOwner;
