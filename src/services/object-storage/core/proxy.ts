@@ -307,8 +307,8 @@ export class Proxy {
   }
 
   private async object(req: SwiftRequest): Promise<SwiftResponse> {
-    if ((req.method === "GET" || req.method === "HEAD") && req.env["containerRow"] === undefined) {
-      // The hot path: container and object in one query.
+    if (req.method === "GET" || req.method === "HEAD") {
+      // The hot path: container and object in one query (or none: the store's read cache).
       const both = await this.d.store.containerAndObject(req.account, req.container!, req.object!);
       if (both.container) req.env["containerRow"] = both.container;
       req.env["objectRow"] = both.object ?? null;
