@@ -78,7 +78,22 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   };
   const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database }) }) as AnyDB;
   const dataVersion = file.prepare("PRAGMA data_version").pluck();
-  return { db, dialect: "sqlite", externalChanges: () => dataVersion.get() as number, close: () => db.destroy() };
+  // Read once per turn of the event loop: every request handled in one I/O phase sees the same
+  // value, as if they had all run at its start (another process's commit shows up in the next
+  // phase). Hot paths ask for it on every request (token and read caches).
+  let version = 0;
+  let fresh = false;
+  const externalChanges = (): number => {
+    if (!fresh) {
+      version = dataVersion.get() as number;
+      fresh = true;
+      setImmediate(() => {
+        fresh = false;
+      });
+    }
+    return version;
+  };
+  return { db, dialect: "sqlite", externalChanges, close: () => db.destroy() };
 }
 
 /** Run every service's forward-only migrations, in name order, recording them in one table. */

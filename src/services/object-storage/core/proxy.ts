@@ -9,7 +9,7 @@ import { cleanAccountAcl, cleanAcl } from "./acl.js";
 import { LIMITS, checkMetadata, deleteAt, titleCase } from "./constraints.js";
 import { SwiftError, fail, respond } from "./errors.js";
 import type { SmallObjectCache } from "./cache.js";
-import { formatListing, listingFormat } from "./listing.js";
+import { formatListing, listingFormat, pyJson } from "./listing.js";
 import { guessType } from "./mimetypes.js";
 import { conditionalStatus, parseRanges, multipartRanges } from "./ranges.js";
 import type { Timestamps } from "./time.js";
@@ -234,6 +234,12 @@ export class Proxy {
         const items = await this.d.store.listObjects(req.account, name, { ...o, lean: true });
         const now = this.d.time.nowSeconds();
         const live = items.filter((i) => !("row" in i) || i.row.delete_at === null || num(i.row.delete_at) > now);
+        if (fmt === "application/json" && live.length > 0) {
+          // The common big case, written straight to text (the same bytes pyJson makes of objectEntry).
+          const parts: string[] = new Array<string>(live.length);
+          for (let i = 0; i < live.length; i++) parts[i] = objectEntryJson(live[i]!);
+          return { status: 200, headers: { ...headers, "content-type": "application/json; charset=utf-8" }, body: `[${parts.join(", ")}]` };
+        }
         return formatListing(fmt, "container", name, live, headers, objectEntry);
       }
       case "PUT": {
@@ -648,7 +654,26 @@ function containerEntry(i: Listed<ContainerRow>): Record<string, unknown> {
   return { name: r.name, count: num(r.object_count), bytes: num(r.bytes_used), last_modified: isoOf(r.put_timestamp) };
 }
 
-function objectEntry(i: Listed<ObjectRow>): Record<string, unknown> {
+/** A string as Python's json.dumps writes it: as is when it needs no escape, else through pyJson. */
+function jsonStr(s: string): string {
+  return PLAIN.test(s) ? `"${s}"` : pyJson(s);
+}
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** pyJson(objectEntry(i)) without the intermediate object (10,000 of them per listing page). */
+export function objectEntryJson(i: Listed<ObjectRow>): string {
+  if ("subdir" in i) return `{"subdir": ${jsonStr(i.subdir)}}`;
+  const r = i.row;
+  const { type, bytes } = stripSwiftBytes(r.content_type);
+  let out = `{"bytes": ${bytes ?? num(r.size)}, "hash": ${jsonStr(r.etag)}, "name": ${jsonStr(r.name)}, "content_type": ${jsonStr(type)}, "last_modified": "${isoOf(r.timestamp)}"`;
+  if (r.meta.includes("x-object-sysmeta-slo-etag")) {
+    const slo = parseMeta(r.meta)["x-object-sysmeta-slo-etag"];
+    if (slo) out += `, "slo_etag": ${jsonStr(`"${slo}"`)}`;
+  }
+  return `${out}}`;
+}
+
+export function objectEntry(i: Listed<ObjectRow>): Record<string, unknown> {
   if ("subdir" in i) return { subdir: i.subdir };
   const r = i.row;
   const { type, bytes } = stripSwiftBytes(r.content_type);
@@ -667,6 +692,7 @@ function objectEntry(i: Listed<ObjectRow>): Record<string, unknown> {
  * so): listings show N as the object's bytes, and no response shows the parameter.
  */
 export function stripSwiftBytes(ct: string): { type: string; bytes: number | undefined } {
+  if (!ct.includes("swift_bytes=")) return { type: ct, bytes: undefined };
   const m = /;\s*swift_bytes=(\d+)/.exec(ct);
   if (!m) return { type: ct, bytes: undefined };
   return { type: ct.replace(m[0], ""), bytes: Number(m[1]) };

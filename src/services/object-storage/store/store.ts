@@ -298,36 +298,61 @@ export class SwiftStore {
    */
   async putObject(row: ObjectRow, precondition?: (old: ObjectRow | undefined) => void): Promise<{ old: ObjectRow | undefined } | "no-container"> {
     return this.grouped(async (trx) => {
-      const c = await lockContainer(trx, row.account, row.container, this.pg);
-      if (!c) return "no-container";
-      const old = await trx.selectFrom("swift_object").selectAll().where("account", "=", row.account).where("container", "=", row.container).where("name", "=", row.name).executeTakeFirst();
+      // The PUT hot path: five statements, each built and compiled once, then only bound.
+      const key = { a: row.account, c: row.container, n: row.name };
+      const c = await this.prepared<ContainerRow>(trx, "lockContainer", (p) => {
+        const q = trx.selectFrom("swift_container").selectAll().where("account", "=", p("a")).where("name", "=", p("c"));
+        return this.pg ? q.forUpdate() : q;
+      }, key);
+      if (!c[0]) return "no-container";
+      const old = (await this.prepared<ObjectRow>(trx, "selectObject", (p) => trx.selectFrom("swift_object").selectAll().where("account", "=", p("a")).where("container", "=", p("c")).where("name", "=", p("n")), key))[0];
       try {
         precondition?.(old);
       } catch (e) {
         throw new Refusal(e);
       }
+      const values = { ...key, ts: row.timestamp, size: row.size, etag: row.etag, ct: row.content_type, meta: row.meta, blob: row.blob, del: row.delete_at };
       if (old) {
-        await trx
-          .updateTable("swift_object")
-          .set({ timestamp: row.timestamp, size: row.size, etag: row.etag, content_type: row.content_type, meta: row.meta, blob: row.blob, delete_at: row.delete_at })
-          .where("account", "=", row.account)
-          .where("container", "=", row.container)
-          .where("name", "=", row.name)
-          .execute();
+        await this.prepared(trx, "updateObject", (p) =>
+          trx
+            .updateTable("swift_object")
+            .set({ timestamp: p("ts"), size: p("size"), etag: p("etag"), content_type: p("ct"), meta: p("meta"), blob: p("blob"), delete_at: p("del") })
+            .where("account", "=", p("a"))
+            .where("container", "=", p("c"))
+            .where("name", "=", p("n")),
+        values);
       } else {
-        await trx.insertInto("swift_object").values(row).execute();
+        await this.prepared(trx, "insertObject", (p) =>
+          trx.insertInto("swift_object").values({ account: p("a"), container: p("c"), name: p("n"), timestamp: p("ts"), size: p("size"), etag: p("etag"), content_type: p("ct"), meta: p("meta"), blob: p("blob"), delete_at: p("del") }),
+        values);
       }
       const dBytes = num(row.size) - (old ? num(old.size) : 0);
       const dCount = old ? 0 : 1;
-      await trx
-        .updateTable("swift_container")
-        .set((eb) => ({ object_count: eb("object_count", "+", dCount), bytes_used: eb("bytes_used", "+", dBytes), last_modified: row.timestamp }))
-        .where("account", "=", row.account)
-        .where("name", "=", row.container)
-        .execute();
+      await this.prepared(trx, "countObject", (p) =>
+        trx
+          .updateTable("swift_container")
+          .set((eb) => ({ object_count: eb("object_count", "+", p("dc")), bytes_used: eb("bytes_used", "+", p("db")), last_modified: p("ts") }))
+          .where("account", "=", p("a"))
+          .where("name", "=", p("c")),
+      { ...key, dc: dCount, db: dBytes, ts: row.timestamp });
       return { old };
     });
   }
+
+  /**
+   * Run a statement built once per name: `build` is given a placeholder maker, its compiled
+   * SQL is kept, and each call binds `values` to the placeholders by name.
+   */
+  private async prepared<R>(trx: SwiftTrx, name: string, build: (p: (k: string) => any) => { compile(): CompiledQuery }, values: Record<string, unknown>): Promise<R[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    let c = this.statements.get(name);
+    if (!c) {
+      c = build((k) => `${PLACEHOLDER}${k}`).compile();
+      this.statements.set(name, c);
+    }
+    const params = c.parameters.map((v) => (typeof v === "string" && v.startsWith(PLACEHOLDER) ? values[v.slice(PLACEHOLDER.length)] : v));
+    return (await trx.executeQuery<R>(CompiledQuery.raw(c.sql, params))).rows;
+  }
+  private readonly statements = new Map<string, CompiledQuery>();
 
   /** POST object: replace its metadata (and X-Delete-At); undefined when it is gone. */
   async updateObjectMeta(account: string, container: string, name: string, fn: (row: ObjectRow) => Partial<ObjectRow>): Promise<ObjectRow | undefined> {
@@ -481,6 +506,9 @@ export class SwiftStore {
     return out;
   }
 }
+
+/** Marks a named placeholder in a statement compiled once (see prepared()). */
+const PLACEHOLDER = "\u0002stackbox-param:";
 
 function deepFreeze(v: object): void {
   Object.freeze(v);
