@@ -231,15 +231,30 @@ export class Proxy {
         if (!req.query.has("format")) headers["vary"] = "Accept";
         if (req.method === "HEAD") return { status: 204, headers: { ...headers, "content-type": `${fmt}; charset=utf-8`, "content-length": "0" } };
         const o = listOptions(req, LIMITS.container_listing_limit);
-        const items = await this.d.store.listObjects(req.account, name, { ...o, lean: true });
         const now = this.d.time.nowSeconds();
-        const live = items.filter((i) => !("row" in i) || i.row.delete_at === null || num(i.row.delete_at) > now);
-        if (fmt === "application/json" && live.length > 0) {
-          // The common big case, written straight to text (the same bytes pyJson makes of objectEntry).
-          const parts: string[] = new Array<string>(live.length);
-          for (let i = 0; i < live.length; i++) parts[i] = objectEntryJson(live[i]!);
-          return { status: 200, headers: { ...headers, "content-type": "application/json; charset=utf-8" }, body: `[${parts.join(", ")}]` };
+        const load = async (): Promise<Listed<ObjectRow>[]> => {
+          const items = await this.d.store.listObjects(req.account, name, { ...o, lean: true });
+          return items.filter((i) => !("row" in i) || i.row.delete_at === null || num(i.row.delete_at) > now);
+        };
+        if (fmt === "application/json") {
+          // The common big case, written straight to text (the same bytes pyJson makes of
+          // objectEntry), and kept until the next write: listing an unchanged container again
+          // costs no query.
+          const key = `${req.account}\0${name}\0${o.prefix ?? ""}\0${o.marker ?? ""}\0${o.endMarker ?? ""}\0${o.limit}\0${o.reverse}\0${o.delimiter ?? ""}`;
+          const body = await this.d.store.listingBody(key, now, async () => {
+            const live = await load();
+            let until = Number.POSITIVE_INFINITY;
+            const parts: string[] = new Array<string>(live.length);
+            for (let i = 0; i < live.length; i++) {
+              const it = live[i]!;
+              if ("row" in it && it.row.delete_at !== null) until = Math.min(until, num(it.row.delete_at));
+              parts[i] = objectEntryJson(it);
+            }
+            return { body: `[${parts.join(", ")}]`, until };
+          });
+          return { status: 200, headers: { ...headers, "content-type": "application/json; charset=utf-8" }, body };
         }
+        const live = await load();
         return formatListing(fmt, "container", name, live, headers, objectEntry);
       }
       case "PUT": {

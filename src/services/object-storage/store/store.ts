@@ -77,6 +77,35 @@ export class SwiftStore {
   private readonly external: (() => number) | undefined;
   private readonly cache = new Map<string, { gen: number; ext: number; value: unknown }>();
 
+  /**
+   * A rendered container listing, kept like the rows above (until the next write anywhere) and
+   * no later than `until` (when its first listed object expires). 64 MiB of them at most.
+   */
+  async listingBody(key: string, nowSeconds: number, render: () => Promise<{ body: string; until: number }>): Promise<string> {
+    if (!this.external) return (await render()).body;
+    const ext = this.external();
+    const hit = this.listings.get(key);
+    if (hit && hit.gen === this.gen && hit.ext === ext && nowSeconds < hit.until) return hit.body;
+    const gen = this.gen;
+    const r = await render();
+    if (hit) {
+      this.listingBytes -= hit.body.length;
+      this.listings.delete(key);
+    }
+    if (r.body.length <= LISTING_CACHE_BYTES / 8) {
+      while (this.listingBytes + r.body.length > LISTING_CACHE_BYTES && this.listings.size > 0) {
+        const [k, v] = this.listings.entries().next().value as [string, { body: string }];
+        this.listings.delete(k);
+        this.listingBytes -= v.body.length;
+      }
+      this.listings.set(key, { gen, ext, until: r.until, body: r.body });
+      this.listingBytes += r.body.length;
+    }
+    return r.body;
+  }
+  private readonly listings = new Map<string, { gen: number; ext: number; until: number; body: string }>();
+  private listingBytes = 0;
+
   private async cached<T>(key: string, load: () => Promise<T>): Promise<T> {
     if (!this.external) return load();
     const ext = this.external();
@@ -398,8 +427,8 @@ export class SwiftStore {
           .where("account", "=", account)
           .where("container", "=", container);
         q = this.range(q, from, to, fromInclusive, o.reverse ?? false);
-        const rows = await q.orderBy("name", o.reverse ? "desc" : "asc").limit(limit).execute();
-        return rows.map((r) => ({ ...r, account, container, blob: null }) as ObjectRow);
+        // Lean rows carry no account, container or blob (listings do not read them).
+        return (await q.orderBy("name", o.reverse ? "desc" : "asc").limit(limit).execute()) as ObjectRow[];
       }
       let q = this.db.selectFrom("swift_object").selectAll().where("account", "=", account).where("container", "=", container);
       q = this.range(q, from, to, fromInclusive, o.reverse ?? false);
@@ -506,6 +535,8 @@ export class SwiftStore {
     return out;
   }
 }
+
+const LISTING_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** Marks a named placeholder in a statement compiled once (see prepared()). */
 const PLACEHOLDER = "\u0002stackbox-param:";
