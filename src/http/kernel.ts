@@ -92,8 +92,9 @@ export async function buildKernel(opts: KernelOptions): Promise<FastifyInstance>
 
   for (const m of new Set(opts.services.flatMap((s) => s.extraMethods ?? []))) app.addHttpMethod(m, { hasBody: true });
 
-  app.addHook("onResponse", async (req, reply) => {
-    // Access log: path only (query strings and bodies may carry secrets), never headers.
+  // Access log: path only (query strings and bodies may carry secrets), never headers. Not
+  // hooked at all when the level drops it (a hook per request costs on the hot paths).
+  if (opts.logger.isLevelEnabled("info")) app.addHook("onResponse", async (req, reply) => {
     opts.logger.info(
       { reqId: req.id, method: req.method, path: req.url.split("?")[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       "request",

@@ -38,8 +38,14 @@ export function checkMetadata(req: SwiftRequest, type: "account" | "container" |
 
 /** Header names as Swift (WSGI) sends them: X-Object-Meta-Color. */
 export function titleCase(name: string): string {
-  return name.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase());
+  let t = titled.get(name);
+  if (t === undefined) {
+    t = name.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase());
+    if (titled.size < 10_000) titled.set(name, t);
+  }
+  return t;
 }
+const titled = new Map<string, string>();
 
 /** check_delete_headers: X-Delete-After becomes X-Delete-At; the absolute unix second or undefined. */
 export function deleteAt(req: SwiftRequest, nowSeconds: number): number | undefined {
