@@ -114,31 +114,8 @@ export function objectVersioningFilter(d: FilterDeps): Filter {
     return q.executeTakeFirst();
   }
 
-  async function removeRow(trx: SwiftTrx, account: string, container: string, name: string): Promise<ObjectRow | undefined> {
-    const row = await trx.selectFrom("swift_object").selectAll().where("account", "=", account).where("container", "=", container).where("name", "=", name).executeTakeFirst();
-    if (!row) return undefined;
-    await trx.deleteFrom("swift_object").where("account", "=", account).where("container", "=", container).where("name", "=", name).execute();
-    await trx
-      .updateTable("swift_container")
-      .set((eb) => ({ object_count: eb("object_count", "-", 1), bytes_used: eb("bytes_used", "-", num(row.size)) }))
-      .where("account", "=", account)
-      .where("name", "=", container)
-      .execute();
-    return row;
-  }
-
-  /** Insert (or replace) a row and count it in; the replaced row, whose blob is the caller's to drop. */
-  async function addRow(trx: SwiftTrx, row: ObjectRow): Promise<ObjectRow | undefined> {
-    const old = await removeRow(trx, row.account, row.container, row.name);
-    await trx.insertInto("swift_object").values(row).execute();
-    await trx
-      .updateTable("swift_container")
-      .set((eb) => ({ object_count: eb("object_count", "+", 1), bytes_used: eb("bytes_used", "+", num(row.size)), last_modified: row.timestamp }))
-      .where("account", "=", row.account)
-      .where("name", "=", row.container)
-      .execute();
-    return old;
-  }
+  const removeRow = (trx: SwiftTrx, account: string, container: string, name: string): Promise<ObjectRow | undefined> => store.removeRow(trx, account, container, name);
+  const addRow = (trx: SwiftTrx, row: ObjectRow): Promise<ObjectRow | undefined> => store.addRow(trx, row);
 
   const asVersion = (row: ObjectRow, hidden: string, object: string, id: string): ObjectRow => ({ ...row, container: hidden, name: versionName(object, id), delete_at: null });
 

@@ -401,18 +401,40 @@ export class SwiftStore {
     return this.grouped(async (trx) => {
       const c = await lockContainer(trx, account, container, this.pg);
       if (!c) return undefined;
-      const row = await trx.selectFrom("swift_object").selectAll().where("account", "=", account).where("container", "=", container).where("name", "=", name).executeTakeFirst();
-      if (!row || (expect && !expect(row))) return undefined;
-      await trx.deleteFrom("swift_object").where("account", "=", account).where("container", "=", container).where("name", "=", name).execute();
-      await trx
-        .updateTable("swift_container")
-        .set((eb) => ({ object_count: eb("object_count", "-", 1), bytes_used: eb("bytes_used", "-", num(row.size)) }))
-        .where("account", "=", account)
-        .where("name", "=", container)
-        .execute();
-      return row;
+      return this.removeRow(trx, account, container, name, expect);
     });
   }
+
+  /**
+   * Inside a write transaction (the container row locked): delete an object row and count it
+   * out of its container; the removed row (its blob is the caller's to drop), or undefined.
+   */
+  async removeRow(trx: SwiftTrx, account: string, container: string, name: string, expect?: (row: ObjectRow) => boolean): Promise<ObjectRow | undefined> {
+    const row = await trx.selectFrom("swift_object").selectAll().where("account", "=", account).where("container", "=", container).where("name", "=", name).executeTakeFirst();
+    if (!row || (expect && !expect(row))) return undefined;
+    await trx.deleteFrom("swift_object").where("account", "=", account).where("container", "=", container).where("name", "=", name).execute();
+    await trx
+      .updateTable("swift_container")
+      .set((eb) => ({ object_count: eb("object_count", "-", 1), bytes_used: eb("bytes_used", "-", num(row.size)) }))
+      .where("account", "=", account)
+      .where("name", "=", container)
+      .execute();
+    return row;
+  }
+
+  /** Inside a write transaction: insert (or replace) a row and count it in; the replaced row. */
+  async addRow(trx: SwiftTrx, row: ObjectRow): Promise<ObjectRow | undefined> {
+    const old = await this.removeRow(trx, row.account, row.container, row.name);
+    await trx.insertInto("swift_object").values(row).execute();
+    await trx
+      .updateTable("swift_container")
+      .set((eb) => ({ object_count: eb("object_count", "+", 1), bytes_used: eb("bytes_used", "+", num(row.size)), last_modified: row.timestamp }))
+      .where("account", "=", row.account)
+      .where("name", "=", row.container)
+      .execute();
+    return old;
+  }
+
 
   /**
    * `lean`: only what a listing shows (no blob key; account and container are the arguments),
