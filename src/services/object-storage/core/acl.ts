@@ -1,3 +1,4 @@
+import { pyRepr } from "../../../common/jsonschema-messages.js";
 import { SwiftError } from "./errors.js";
 
 /**
@@ -57,9 +58,6 @@ export function cleanAcl(name: string, value: string): string {
   return out.join(",");
 }
 
-function pyRepr(s: string): string {
-  return s.includes("'") && !s.includes('"') ? `"${s}"` : `'${s.replaceAll("'", "\\'")}'`;
-}
 
 /** referrer_allowed: does the Referer's host match the ACL's referrer designations? */
 export function referrerAllowed(referer: string | undefined, acl: readonly string[]): boolean {

@@ -42,7 +42,7 @@ export function listingFormat(req: SwiftRequest): ListingFormat {
 }
 
 /** ElementTree's escaping: text escapes & < >; attributes also " and whitespace controls. */
-function xmlText(s: string): string {
+export function xmlText(s: string): string {
   return s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 function xmlAttr(s: string): string {
@@ -57,11 +57,19 @@ function xmlAttr(s: string): string {
  * writes them (JSON.stringify already escapes quotes, backslashes and control characters as
  * Python does).
  */
-export function pyJson(v: unknown): string {
-  const j = JSON.stringify(v, null, 1) as string | undefined;
+export function pyJson(v: unknown, sortKeys = false): string {
+  const j = JSON.stringify(sortKeys ? sorted(v) : v, null, 1) as string | undefined;
   if (j === undefined) return "null";
   const out = j.replace(/,\n */g, ", ").replace(/\n */g, "");
   return PRINTABLE.test(out) ? out : out.replace(NOT_PRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** A copy with every object's keys in sorted order (json.dumps' sort_keys). */
+function sorted(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sorted);
+  if (v === null || typeof v !== "object") return v;
+  const o = v as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(o).sort().map((k) => [k, sorted(o[k])]));
 }
 
 const PRINTABLE = /^[\x20-\x7e]*$/;

@@ -13,7 +13,7 @@ import { formatListing, listingFormat, pyJson } from "./listing.js";
 import { guessType } from "./mimetypes.js";
 import { conditionalStatus, parseRanges, multipartRanges } from "./ranges.js";
 import type { Timestamps } from "./time.js";
-import { httpDate } from "./time.js";
+import { httpDate, isoTimestamp } from "./time.js";
 import type { SwiftRequest, SwiftResponse } from "./types.js";
 
 /** Object headers kept with the object besides X-Object-Meta-* (the object server's allowed_headers). */
@@ -666,7 +666,7 @@ function containerEntry(i: Listed<ContainerRow>): Record<string, unknown> {
   if ("subdir" in i) return { subdir: i.subdir };
   const r = i.row;
   // The account server lists a container's put timestamp as its last_modified.
-  return { name: r.name, count: num(r.object_count), bytes: num(r.bytes_used), last_modified: isoOf(r.put_timestamp) };
+  return { name: r.name, count: num(r.object_count), bytes: num(r.bytes_used), last_modified: isoTimestamp(r.put_timestamp) };
 }
 
 /** A string as Python's json.dumps writes it: as is when it needs no escape, else through pyJson. */
@@ -680,7 +680,7 @@ export function objectEntryJson(i: Listed<ObjectRow>): string {
   if ("subdir" in i) return `{"subdir": ${jsonStr(i.subdir)}}`;
   const r = i.row;
   const { type, bytes } = stripSwiftBytes(r.content_type);
-  let out = `{"bytes": ${bytes ?? num(r.size)}, "hash": ${jsonStr(r.etag)}, "name": ${jsonStr(r.name)}, "content_type": ${jsonStr(type)}, "last_modified": "${isoOf(r.timestamp)}"`;
+  let out = `{"bytes": ${bytes ?? num(r.size)}, "hash": ${jsonStr(r.etag)}, "name": ${jsonStr(r.name)}, "content_type": ${jsonStr(type)}, "last_modified": "${isoTimestamp(r.timestamp)}"`;
   if (r.meta.includes("x-object-sysmeta-slo-etag")) {
     const slo = parseMeta(r.meta)["x-object-sysmeta-slo-etag"];
     if (slo) out += `, "slo_etag": ${jsonStr(`"${slo}"`)}`;
@@ -693,7 +693,7 @@ export function objectEntry(i: Listed<ObjectRow>): Record<string, unknown> {
   const r = i.row;
   const { type, bytes } = stripSwiftBytes(r.content_type);
   // Key order as the container server builds its records (the JSON listing shows it).
-  const e: Record<string, unknown> = { bytes: bytes ?? num(r.size), hash: r.etag, name: r.name, content_type: type, last_modified: isoOf(r.timestamp) };
+  const e: Record<string, unknown> = { bytes: bytes ?? num(r.size), hash: r.etag, name: r.name, content_type: type, last_modified: isoTimestamp(r.timestamp) };
   // slo's handle_container_listing: a manifest's listing entry also shows the large object's etag.
   if (r.meta.includes("x-object-sysmeta-slo-etag")) {
     const slo = parseMeta(r.meta)["x-object-sysmeta-slo-etag"];
@@ -713,19 +713,6 @@ export function stripSwiftBytes(ct: string): { type: string; bytes: number | und
   return { type: ct.replace(m[0], ""), bytes: Number(m[1]) };
 }
 
-function isoOf(ts: string): string {
-  const secs = Number(ts);
-  const whole = Math.floor(secs);
-  const micro = Math.round((secs - whole) * 1e6);
-  // Listings format thousands of timestamps, mostly of few distinct seconds.
-  if (whole !== isoSecond) {
-    isoSecond = whole;
-    isoPrefix = new Date(whole * 1000).toISOString().slice(0, 19);
-  }
-  return `${isoPrefix}.${String(micro).padStart(6, "0")}`;
-}
-let isoSecond = -1;
-let isoPrefix = "";
 
 /** Blob keys are new for every write (a reader of the old version keeps its bytes): object/<2 hex>/<uuid>. */
 export function blobKey(): string {

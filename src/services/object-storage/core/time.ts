@@ -34,8 +34,15 @@ export function isoTimestamp(ts: string): string {
   const secs = Number(ts);
   const whole = Math.floor(secs);
   const micro = Math.round((secs - whole) * 1e6);
-  return `${new Date(whole * 1000).toISOString().slice(0, 19)}.${String(micro).padStart(6, "0")}`;
+  // Listings format thousands of timestamps, mostly of few distinct seconds.
+  if (whole !== isoSecond) {
+    isoSecond = whole;
+    isoPrefix = new Date(whole * 1000).toISOString().slice(0, 19);
+  }
+  return `${isoPrefix}.${String(micro).padStart(6, "0")}`;
 }
+let isoSecond = -1;
+let isoPrefix = "";
 
 /** Parse an HTTP date (If-Modified-Since …) to unix seconds; undefined when it is not one. */
 export function parseHttpDate(v: string | undefined): number | undefined {

@@ -5,7 +5,14 @@ import type { Header as TarHeader } from "tar-stream";
 import { LIMITS } from "../core/constraints.js";
 import { reason, respond } from "../core/errors.js";
 import type { Filter, Handler, SwiftRequest, SwiftResponse } from "../core/types.js";
+import { ACCEPTABLE_FORMATS, bestMatch, responseBody } from "../core/formats.js";
 import type { FilterDeps } from "./deps.js";
+
+/** Bulk answers a malformed Accept as it answers an unacceptable one (406 in the body). */
+function acceptedFormat(accept: string | undefined): string | undefined {
+  const f = bestMatch(accept, ACCEPTABLE_FORMATS);
+  return f === "invalid" ? undefined : f;
+}
 
 /** bulk.py's defaults (filter_factory), as /info advertises them. */
 const MAX_CONTAINERS_PER_EXTRACTION = 10000;
@@ -18,7 +25,6 @@ const YIELD_FREQUENCY = 10;
 const DELETE_CONCURRENCY = 2;
 const MAX_PATH_LENGTH = LIMITS.max_object_name_length + LIMITS.max_container_name_length + 2;
 
-const ACCEPTABLE_FORMATS = ["text/plain", "application/json", "application/xml", "text/xml"] as const;
 
 /**
  * Archive formats extract-archive takes ('' = plain tar). tar.bz2 is left out: there is no
@@ -86,78 +92,9 @@ function stripBytes(b: Buffer): Buffer {
   return b.subarray(s, e);
 }
 
-/** json.dumps (default separators, ensure_ascii) of what bulk reports. */
-function pyDumps(v: unknown): string {
-  if (typeof v === "string") return JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  if (typeof v === "number") return String(v);
-  if (Array.isArray(v)) return `[${v.map(pyDumps).join(", ")}]`;
-  const o = v as Record<string, unknown>;
-  return `{${Object.entries(o)
-    .map(([k, x]) => `${pyDumps(k)}: ${pyDumps(x)}`)
-    .join(", ")}}`;
-}
 
-/** saxutils.escape */
-const xmlEscape = (s: string): string => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 
-/**
- * swob's Accept.best_match over bulk's formats: no header takes the first (text/plain); a
- * malformed header is undefined (bulk then answers 406 in the body).
- */
-export function bestMatch(accept: string | undefined, options: readonly string[]): string | undefined {
-  if (!accept) return options[0];
-  const token = `[^()<>@,;:\\\\"/\\[\\]?={}\\x00-\\x20\\x7f]+`;
-  const quoted = `"(?:[^"\\\\]|(?:\\\\.))*"`;
-  const extension = `(?:\\s*;\\s*(?:${token})\\s*=\\s*(?:${token}|${quoted}))`;
-  const acc = new RegExp(`^\\s*(${token})/(${token})(${extension}*?\\s*)$`);
-  const types: Array<{ pattern: RegExp; q: number; exact: boolean }> = [];
-  for (const part of accept.split(",")) {
-    const m = acc.exec(part);
-    if (!m) return undefined;
-    const [, typ = "", sub = "", parms = ""] = m;
-    let q = 1;
-    let seenQ = false;
-    for (const p of parms.split(";").map((x) => x.trim()).filter((x) => x)) {
-      const kv = p.split("=");
-      if (kv.length !== 2) return undefined;
-      if (kv[0]!.trim() === "q") {
-        if (seenQ) return undefined;
-        seenQ = true;
-        const v = kv[1]!.trim();
-        if (!/^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)$/i.test(v)) return undefined;
-        q = /inf/i.test(v) ? (v.startsWith("-") ? -Infinity : Infinity) : /nan/i.test(v) ? NaN : Number(v);
-      }
-    }
-    const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
-    const pattern = new RegExp(`^${typ === "*" ? token : esc(typ)}/${sub === "*" ? token : esc(sub)}$`);
-    types.push({ pattern, q, exact: typ !== "*" && sub !== "*" });
-  }
-  types.sort((a, b) => (b.q !== a.q ? (b.q > a.q ? 1 : -1) : Number(b.exact) - Number(a.exact)));
-  if (types.length === 0) return options[0];
-  for (const t of types) for (const o of options) if (t.pattern.test(o)) return o;
-  return undefined;
-}
 
-/** get_response_body: plain text (sorted keys), JSON (the dict's order, then Errors) or XML. */
-function responseBody(format: string | undefined, data: Record<string, string | number>, errors: Array<[string, string]>, rootTag: "delete" | "extract"): string {
-  if (format === "application/json") return pyDumps({ ...data, Errors: errors });
-  const keys = Object.keys(data).sort();
-  if (format?.endsWith("/xml")) {
-    let out = `<${rootTag}>\n`;
-    for (const k of keys) {
-      const x = k.replaceAll(" ", "_").toLowerCase();
-      out += `<${x}>${xmlEscape(String(data[k]))}</${x}>\n`;
-    }
-    out += "<errors>\n";
-    for (const [name, status] of errors) out += `<object><name>${xmlEscape(name)}</name><status>${xmlEscape(status)}</status></object>\n`;
-    return `${out}</errors>\n</${rootTag}>\n`;
-  }
-  let out = "";
-  for (const k of keys) out += `${k}: ${data[k]}\n`;
-  out += "Errors:\n";
-  for (const [name, status] of errors) out += `${name}, ${status}\n`;
-  return out;
-}
 
 /** Let go of a sub-response's body we do not read. */
 function discard(r: SwiftResponse): void {
@@ -520,11 +457,11 @@ export function bulkFilter(d: FilterDeps): Filter {
         const key = extractType.toLowerCase().replace(/^\.+|\.+$/g, "");
         const type = Object.hasOwn(ARCHIVE_TYPES, key) ? ARCHIVE_TYPES[key] : undefined;
         if (type === undefined) return respond(400, { body: "Unsupported archive format", contentType: "text/html; charset=UTF-8" });
-        const format = bestMatch(req.header("accept"), ACCEPTABLE_FORMATS);
+        const format = acceptedFormat(req.header("accept"));
         return streamed(format, extractIter(req, next, type, format));
       }
       if (req.query.has("bulk-delete") && (req.method === "POST" || req.method === "DELETE")) {
-        const format = bestMatch(req.header("accept"), ACCEPTABLE_FORMATS);
+        const format = acceptedFormat(req.header("accept"));
         return streamed(format, deleteIter(req, next, format));
       }
       return next(req);

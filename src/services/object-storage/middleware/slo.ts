@@ -3,13 +3,13 @@ import { lookup as mimeLookup } from "mime-types";
 import { respond } from "../core/errors.js";
 import { parseHttpDate } from "../core/time.js";
 import type { Filter, Handler, SwiftRequest, SwiftResponse } from "../core/types.js";
+import { ACCEPTABLE_FORMATS, bestMatch, responseBody } from "../core/formats.js";
+import { pyJson } from "../core/listing.js";
 import type { FilterDeps } from "./deps.js";
 import {
-  ACCEPTABLE_FORMATS,
   RESPONSE_HTML,
   reasonBody,
   SegmentError,
-  bestMatch,
   discard,
   isSuccess,
   isTrue,
@@ -17,11 +17,9 @@ import {
   md5hex,
   normalizeEtag,
   parseRange,
-  pyJson,
   pyQuote,
   rangesForLength,
   readBody,
-  responseBody,
   segmentBytes,
   statusLine,
 } from "./large-object.js";
